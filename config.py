@@ -1,0 +1,100 @@
+"""Venture's settings, read from the environment with safe defaults.
+
+Loaded by ``venture.create_app`` with ``app.config.from_pyfile``; every
+upper-case name below becomes a Flask config key. Tests pass their own
+mapping to ``create_app`` on top of these.
+"""
+import os
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+# "development" (the default, for `make run`) or "production".
+ENV = os.environ.get("VENTURE_ENV", "development")
+DEBUG = _flag("VENTURE_DEBUG", False)
+TESTING = False
+
+INSTANCE_PATH = os.environ.get("VENTURE_INSTANCE", str(_ROOT / "instance"))
+
+# SQLite in instance/ unless DATABASE_URL names another database, e.g.
+# postgresql+psycopg://user@127.0.0.1:5432/venture
+DATABASE_URL = os.environ.get(
+    "DATABASE_URL", "sqlite:///" + str(Path(INSTANCE_PATH) / "venture.sqlite3")
+)
+DATABASE_ECHO = _flag("DATABASE_ECHO", False)
+
+# Left unset, a random key is generated once into instance/secret_key.
+SECRET_KEY = os.environ.get("SECRET_KEY") or None
+
+UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(Path(INSTANCE_PATH) / "uploads"))
+SEARCH_INDEX_FOLDER = os.environ.get(
+    "SEARCH_INDEX_FOLDER", str(Path(INSTANCE_PATH) / "search-index")
+)
+MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 64 * 1024 * 1024)
+
+# Mail: "outbox" writes every message as an .eml file into MAIL_OUTBOX_FOLDER
+# (readable by a developer); "smtp" sends through MAIL_SMTP_HOST.
+MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp" if os.environ.get("MAIL_SMTP_HOST") else "outbox")
+MAIL_OUTBOX_FOLDER = os.environ.get("MAIL_OUTBOX_FOLDER", str(Path(INSTANCE_PATH) / "outbox"))
+MAIL_SMTP_HOST = os.environ.get("MAIL_SMTP_HOST", "")
+MAIL_SMTP_PORT = _int("MAIL_SMTP_PORT", 587)
+MAIL_SMTP_USER = os.environ.get("MAIL_SMTP_USER", "")
+MAIL_SMTP_PASSWORD = os.environ.get("MAIL_SMTP_PASSWORD", "")
+MAIL_SMTP_STARTTLS = _flag("MAIL_SMTP_STARTTLS", True)
+MAIL_SMTP_TIMEOUT = _int("MAIL_SMTP_TIMEOUT", 10)
+MAIL_FROM = os.environ.get("MAIL_FROM", "Venture <no-reply@venture.local>")
+
+# The address links in e-mails point to.
+BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:" + os.environ.get("PORT", "5000"))
+
+DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai")
+DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_CN")
+LANGUAGES = ("zh_CN", "en")
+
+# Shared rate-limit counters between workers; in-process memory when unset.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# Cookies. SESSION_COOKIE_SECURE follows HTTPS_ONLY (on by default in production).
+HTTPS_ONLY = _flag("HTTPS_ONLY", ENV == "production")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_SECURE = HTTPS_ONLY
+REMEMBER_DAYS = _int("REMEMBER_DAYS", 30)
+SESSION_HOURS = _int("SESSION_HOURS", 12)
+
+# Password hashing (Argon2id). Tests lower the cost; production keeps these.
+ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 65536)
+ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 2)
+
+# Log-in attempts allowed per account and per client address in LOGIN_WINDOW seconds.
+LOGIN_LIMIT_PER_ACCOUNT = _int("LOGIN_LIMIT_PER_ACCOUNT", 10)
+LOGIN_LIMIT_PER_ADDRESS = _int("LOGIN_LIMIT_PER_ADDRESS", 30)
+LOGIN_WINDOW = _int("LOGIN_WINDOW", 15 * 60)
+# Other sensitive forms (register, password reset, invitations) per address per hour.
+FORM_LIMIT_PER_ADDRESS = _int("FORM_LIMIT_PER_ADDRESS", 20)
+
+VERIFY_TOKEN_HOURS = _int("VERIFY_TOKEN_HOURS", 72)
+RESET_TOKEN_MINUTES = _int("RESET_TOKEN_MINUTES", 60)
+INVITATION_DAYS = _int("INVITATION_DAYS", 14)
+
+# Number of trusted reverse proxies in front of the app (for the client address).
+PROXY_COUNT = _int("PROXY_COUNT", 0)
+
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -1,0 +1,91 @@
+"""Venture: open calls, proposals, blind review and public results for
+public-benefit venture competitions and micro-livelihood funding."""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=False,
+    )
+    app.config.from_pyfile(str(ROOT / "config.py"))
+    if config:
+        app.config.update(config)
+    app.instance_path = app.config["INSTANCE_PATH"]
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _check_production(app)
+    _ensure_secret_key(app)
+    app.debug = bool(app.config["DEBUG"])
+
+    from venture import cli, web
+    from venture.core import ratelimit
+    from venture.extensions import babel, csrf, db, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=web.select_locale,
+        timezone_selector=web.select_timezone,
+        default_translation_directories=str(ROOT / "venture" / "translations"),
+        default_locale=app.config["DEFAULT_LOCALE"],
+        default_timezone=app.config["DEFAULT_TIMEZONE"],
+    )
+    ratelimit.init_app(app)
+    web.init_app(app)
+    _register_blueprints(app)
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from venture.accounts.views import bp as accounts
+    from venture.admin.views import bp as admin
+    from venture.bodies.views import bp as bodies
+    from venture.groups.views import bp as groups
+    from venture.invitations.views import bp as invitations
+    from venture.pages.views import bp as pages
+
+    for blueprint in (pages, accounts, groups, bodies, invitations, admin):
+        app.register_blueprint(blueprint)
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        # Written once with owner-only permissions, then reused by every process.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _check_production(app: Flask) -> None:
+    if app.config["ENV"] != "production":
+        return
+    if app.config["DEBUG"]:
+        raise ConfigurationError("VENTURE_DEBUG must be off in production")
+    secret = str(app.config.get("SECRET_KEY") or "")
+    if len(secret) < 32 or len(set(secret)) < 10:
+        raise ConfigurationError(
+            "production needs SECRET_KEY set in the environment to a random value of 32+ characters"
+        )

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
+
+from venture.core.forms import email_field, max_length, strip
+
+REQUIRED = _l("This field is required.")
+
+COMMON_TIMEZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei",
+                    "Asia/Urumqi", "UTC", "Europe/London", "America/New_York"]
+
+
+def _password(label: object, autocomplete: str = "new-password") -> PasswordField:
+    return PasswordField(label, validators=[InputRequired(REQUIRED),
+                                            Length(max=200, message=_l("At most %(max)d characters."))],
+                         render_kw={"autocomplete": autocomplete})
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), max_length(80)],
+                               filters=[strip], render_kw={"autocomplete": "name"},
+                               description=_l("Shown with your comments. You may use a nickname."))
+    email = email_field(_l("E-mail address"), validators=[DataRequired(REQUIRED)])
+    password = _password(_l("Password"))
+    password_again = PasswordField(
+        _l("Password again"),
+        validators=[InputRequired(REQUIRED), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class LoginForm(FlaskForm):
+    email = email_field(_l("E-mail address"), validators=[DataRequired(REQUIRED)],
+                        render_kw={"autocomplete": "username"})
+    password = _password(_l("Password"), autocomplete="current-password")
+    remember = BooleanField(_l("Keep me logged in on this device"))
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field(_l("E-mail address"), validators=[DataRequired(REQUIRED)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _password(_l("New password"))
+    password_again = PasswordField(
+        _l("New password again"),
+        validators=[InputRequired(REQUIRED), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = _password(_l("Current password"), autocomplete="current-password")
+    password = _password(_l("New password"))
+    password_again = PasswordField(
+        _l("New password again"),
+        validators=[InputRequired(REQUIRED), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = email_field(_l("New e-mail address"), validators=[DataRequired(REQUIRED)])
+    password = _password(_l("Current password"), autocomplete="current-password")
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), max_length(80)],
+                               filters=[strip], render_kw={"autocomplete": "name"})
+    locale = SelectField(_l("Language"), choices=[("", _l("As my browser asks")),
+                                                   ("zh_CN", "中文"), ("en", "English")])
+    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in COMMON_TIMEZONES])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.timezone.data or (kwargs.get("obj") and getattr(kwargs["obj"], "timezone", None))
+        if current and current not in COMMON_TIMEZONES and current in available_timezones():
+            self.timezone.choices = [*self.timezone.choices, (current, current)]
+
+
+class DeleteAccountForm(FlaskForm):
+    password = _password(_l("Current password"), autocomplete="current-password")
+    confirm = BooleanField(_l("I understand that this cannot be undone"),
+                           validators=[DataRequired(_l("Tick the box to confirm."))])
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token: for one-button actions."""

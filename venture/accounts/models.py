@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from venture.core.models import Base
+from venture.core.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from venture.groups.models import GroupMembership
+
+
+class User(Base):
+    """A person with an account. Deleting an account scrubs the personal
+    fields and keeps the row, so what the person wrote stays attributed to
+    "a deleted user" and audit records keep pointing at something."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(deleted_at IS NULL) = (email IS NOT NULL)", name="email_unless_deleted"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    email_verified_at: Mapped[datetime | None]
+    is_site_admin: Mapped[bool] = mapped_column(default=False)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[GroupMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    # Set by the login machinery: the handle of the sign-in this request runs under.
+    current_login_token = None  # type: str | None
+
+    # Flask-Login protocol -------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        # The session and the remember-me cookie carry the sign-in handle,
+        # never the user id: revoking the handle ends both on the server.
+        return self.current_login_token
+
+    # Derived ---------------------------------------------------------------
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None and self.deleted_at is None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def public_name(self) -> str:
+        return str(_l("Deleted user")) if self.is_deleted else self.display_name
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class LoginSession(Base):
+    """One sign-in on one browser. The cookie holds a random handle; the
+    database holds its digest. Signing out or changing the password revokes
+    it, so a replayed cookie finds nothing valid."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    remember: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class AccountToken(Base):
+    """A single-use, expiring secret sent by e-mail: verify an address, reset
+    a password, confirm a new address (``new_email`` then holds it)."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "purpose IN ('verify_email', 'reset_password', 'change_email')",
+            name="known_purpose",
+        ),
+        Index("ix_account_tokens_user_purpose", "user_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    new_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,1 @@
+"""The site admin's pages."""

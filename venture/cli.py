@@ -1,0 +1,112 @@
+"""Command-line tools: ``flask --app venture <group> <command>``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from alembic import command
+from flask import Flask
+from flask.cli import AppGroup
+
+from venture.extensions import db
+from venture.migrate import alembic_config
+
+db_cli = AppGroup("db", help="Database migrations (Alembic).")
+admin_cli = AppGroup("admin", help="Site administration.")
+mail_cli = AppGroup("mail", help="The e-mail outbox.")
+audit_cli = AppGroup("audit", help="The audit log.")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    command.upgrade(alembic_config(db.engine), revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION ('base' for an empty database)."""
+    command.downgrade(alembic_config(db.engine), revision)
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    command.current(alembic_config(db.engine), verbose=True)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (review it before committing)."""
+    command.revision(alembic_config(db.engine), message=message, autogenerate=True)
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrated database differ."""
+    command.check(alembic_config(db.engine))
+
+
+@admin_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="Site admin", show_default=True)
+@click.option("--password", envvar="VENTURE_ADMIN_PASSWORD", default=None,
+              help="Read from VENTURE_ADMIN_PASSWORD, or asked for.")
+def admin_create(email: str, name: str, password: str | None) -> None:
+    """Create the first site admin (or make an existing account one)."""
+    from venture.accounts import services
+    from venture.core.errors import DomainError
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = services.create_admin(db.session, email, name, password)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"{user.email} is a site admin.")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing (but print the logins) if there are users.")
+def demo(if_empty: bool) -> None:
+    """Load realistic demo data and print the demo logins."""
+    from venture import demo as demo_data
+
+    loaded = demo_data.load(db.session, only_if_empty=if_empty)
+    db.session.commit()
+    if not loaded:
+        click.echo("The database already has data; demo data not loaded.")
+    demo_data.print_logins(click.echo)
+
+
+@mail_cli.command("send")
+@click.option("--limit", default=100, show_default=True)
+def mail_send(limit: int) -> None:
+    """Deliver queued e-mail that is due (run it from cron or a timer)."""
+    from venture.mail.services import deliver_pending
+
+    sent, failed = deliver_pending(db.session, limit=limit)
+    click.echo(f"sent {sent}, failed {failed}")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain; name the first broken entry."""
+    from venture.audit.services import verify
+
+    result = verify(db.session)
+    if result.ok:
+        click.echo(f"audit chain intact: {result.checked} entries, head {result.head}")
+        return
+    click.echo(f"audit chain BROKEN at entry {result.first_broken}: {result.reason} "
+               f"({result.checked} entries before it are intact)", err=True)
+    sys.exit(1)
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, admin_cli, mail_cli, audit_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(demo)

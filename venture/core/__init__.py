@@ -1,0 +1,1 @@
+"""Pieces every domain uses: model base, errors, permissions, time and money."""

@@ -1,0 +1,1 @@
+"""Applicant groups: registered organisations and grassroots groups, their members."""

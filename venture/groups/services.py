@@ -1,0 +1,106 @@
+"""Every change to a group: check, change, audit, flush."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from venture.accounts.models import User
+from venture.audit import services as audit
+from venture.core.errors import DomainError
+from venture.groups import creditcode
+from venture.groups.models import Group, GroupKind, GroupMembership, MemberRole, RegistrationType
+
+
+@dataclass
+class GroupProfile:
+    """What a group says about itself, as plain values mapped from the form."""
+
+    kind: GroupKind
+    name: str
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    description: str = ""
+    credit_code: str | None = None
+    registration_type: RegistrationType | None = None
+    founded_year: int | None = None
+    address: str | None = None
+    filed_with: str | None = None
+
+
+def _apply(session: Session, group: Group, profile: GroupProfile) -> None:
+    if profile.kind is GroupKind.REGISTERED:
+        code = creditcode.normalise(profile.credit_code or "")
+        if not creditcode.is_valid(code):
+            raise DomainError(_l("This is not a valid unified social credit code."),
+                              field="credit_code")
+        taken = session.scalar(select(Group.id).where(Group.credit_code == code, Group.id != group.id))
+        if taken is not None:
+            raise DomainError(_l("Another group on this site has this credit code. If it is "
+                                 "yours, ask its owner to invite you."), field="credit_code")
+        if profile.registration_type is None:
+            raise DomainError(_l("Choose the registration type."), field="registration_type")
+        group.credit_code = code
+        group.registration_type = profile.registration_type
+        group.founded_year = profile.founded_year
+        group.address = profile.address or None
+        group.filed_with = None
+    else:
+        if not profile.filed_with:
+            raise DomainError(_l("Name the community your group is filed with."), field="filed_with")
+        group.credit_code = None
+        group.registration_type = None
+        group.founded_year = profile.founded_year
+        group.address = profile.address or None
+        group.filed_with = profile.filed_with
+    group.kind = profile.kind
+    group.name = profile.name
+    group.contact_name = profile.contact_name
+    group.contact_phone = profile.contact_phone
+    group.contact_email = profile.contact_email.lower()
+    group.description = profile.description
+
+
+def create_group(session: Session, actor: User, profile: GroupProfile) -> Group:
+    group = Group()
+    _apply(session, group, profile)
+    group.memberships.append(GroupMembership(user=actor, role=MemberRole.OWNER))
+    session.add(group)
+    session.flush()
+    audit.record(session, actor, "group.created", group, kind=group.kind.value)
+    return group
+
+
+def update_group(session: Session, actor: User, group: Group, profile: GroupProfile) -> None:
+    _apply(session, group, profile)
+    session.flush()
+    audit.record(session, actor, "group.updated", group)
+
+
+def remove_member(session: Session, actor: User, membership: GroupMembership) -> None:
+    group = membership.group
+    if membership.role is MemberRole.OWNER and len(group.owners) <= 1:
+        raise DomainError(_l("A group needs at least one owner."))
+    audit.record(session, actor, "group.member_removed", group, member=membership.user_id,
+                 left=actor.id == membership.user_id)
+    group.memberships.remove(membership)
+    session.flush()
+
+
+def change_role(session: Session, actor: User, membership: GroupMembership, role: MemberRole) -> None:
+    group = membership.group
+    if membership.role is MemberRole.OWNER and role is not MemberRole.OWNER and len(group.owners) <= 1:
+        raise DomainError(_l("A group needs at least one owner."))
+    membership.role = role
+    session.flush()
+    audit.record(session, actor, "group.role_changed", group, member=membership.user_id,
+                 role=role.value)
+
+
+def groups_of(session: Session, user: User) -> list[Group]:
+    return list(session.scalars(
+        select(Group).join(GroupMembership).where(GroupMembership.user_id == user.id)
+        .order_by(Group.name)))

@@ -1,0 +1,1 @@
+"""Invitations by e-mail: to join a group, to organise for a body, to join an expert pool."""

@@ -1,0 +1,15 @@
+"""Every model, imported once so the metadata (and Alembic) sees all tables."""
+from venture.accounts.models import AccountToken, LoginSession, User
+from venture.audit.models import AuditEvent
+from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
+from venture.core.models import Base
+from venture.groups.models import Group, GroupMembership
+from venture.invitations.models import Invitation
+from venture.mail.models import OutboxMail
+
+metadata = Base.metadata
+
+__all__ = [
+    "AccountToken", "AuditEvent", "Base", "Group", "GroupMembership", "Invitation", "LoginSession",
+    "Organizer", "OrganizingBody", "OutboxMail", "PoolExpert", "User", "metadata",
+]

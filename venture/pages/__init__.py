@@ -1,0 +1,1 @@
+"""The home page and pages that belong to no domain."""

@@ -1,0 +1,177 @@
+"""Who may do what: the one place access is decided.
+
+``can(user, action, obj)`` answers; ``require`` raises ``Forbidden``. Views
+load and authorise through ``venture.web.load_or_404``; templates ask the
+same rules through the ``can`` Jinja global. A rule for every action lives
+here and nowhere else; an unknown action is a programming error.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_login import AnonymousUserMixin
+from sqlalchemy import exists, select
+from werkzeug.exceptions import Forbidden
+
+from venture.bodies.models import OrganizingBody, Organizer, PoolExpert
+from venture.extensions import db
+from venture.groups.models import Group, GroupMembership, MemberRole
+
+Rule = Callable[[Any, Any], bool]
+RULES: dict[str, Rule] = {}
+
+
+class Anonymous(AnonymousUserMixin):
+    id = None
+    is_site_admin = False
+    is_verified = False
+    is_deleted = False
+    email = None
+    current_login_token = None
+
+
+def rule(action: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        if action in RULES:
+            raise ValueError(f"two rules for {action}")
+        RULES[action] = fn
+        return fn
+    return register
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    try:
+        check = RULES[action]
+    except KeyError:
+        raise LookupError(f"no access rule for {action!r}") from None
+    if user is None or not getattr(user, "is_authenticated", False):
+        user = Anonymous()
+    elif getattr(user, "is_deleted", False):
+        return False
+    return bool(check(user, obj))
+
+
+def require(user: Any, action: str, obj: Any = None) -> None:
+    if not can(user, action, obj):
+        raise Forbidden()
+
+
+# Roles ---------------------------------------------------------------------
+
+def signed_in(user: Any) -> bool:
+    return user.id is not None
+
+
+def is_admin(user: Any) -> bool:
+    return signed_in(user) and bool(user.is_site_admin)
+
+
+def is_organizer_of(user: Any, body: OrganizingBody | int | None) -> bool:
+    if not signed_in(user) or body is None:
+        return False
+    body_id = body if isinstance(body, int) else body.id
+    return bool(db.session.scalar(select(exists().where(
+        Organizer.body_id == body_id, Organizer.user_id == user.id))))
+
+
+def is_any_organizer(user: Any) -> bool:
+    return signed_in(user) and bool(db.session.scalar(select(exists().where(
+        Organizer.user_id == user.id))))
+
+
+def is_reviewer(user: Any) -> bool:
+    return signed_in(user) and bool(db.session.scalar(select(exists().where(
+        PoolExpert.user_id == user.id))))
+
+
+def membership(user: Any, group: Group) -> GroupMembership | None:
+    return group.membership_of(user) if signed_in(user) else None
+
+
+def is_group_owner(user: Any, group: Group) -> bool:
+    found = membership(user, group)
+    return found is not None and found.role is MemberRole.OWNER
+
+
+# Accounts ------------------------------------------------------------------
+
+@rule("account:manage")
+def _account_manage(user: Any, _obj: Any) -> bool:
+    return signed_in(user)
+
+
+@rule("resident:participate")
+def _resident(user: Any, _obj: Any) -> bool:
+    """Residents are verified users: they may comment, support, object."""
+    return signed_in(user) and user.is_verified
+
+
+# Groups --------------------------------------------------------------------
+
+@rule("group:create")
+def _group_create(user: Any, _obj: Any) -> bool:
+    return signed_in(user) and user.is_verified
+
+
+@rule("group:view")
+def _group_view(user: Any, group: Group) -> bool:
+    return is_admin(user) or membership(user, group) is not None
+
+
+@rule("group:edit")
+def _group_edit(user: Any, group: Group) -> bool:
+    return is_group_owner(user, group)
+
+
+@rule("group:invite")
+def _group_invite(user: Any, group: Group) -> bool:
+    return is_group_owner(user, group) and user.is_verified
+
+
+@rule("group:remove_member")
+def _group_remove_member(user: Any, target: GroupMembership) -> bool:
+    """Owners remove others; anyone may leave. The last owner cannot go."""
+    group = target.group
+    if target.role is MemberRole.OWNER and len(group.owners) <= 1:
+        return False
+    return is_group_owner(user, group) or target.user_id == user.id
+
+
+@rule("group:change_role")
+def _group_change_role(user: Any, target: GroupMembership) -> bool:
+    if target.user_id == user.id:
+        return False  # owners hand over ownership by promoting someone else
+    return is_group_owner(user, target.group)
+
+
+# Organizing bodies -----------------------------------------------------------
+
+@rule("body:view")
+def _body_view(_user: Any, _body: OrganizingBody) -> bool:
+    return True  # bodies run public calls; who they are is public
+
+
+@rule("body:create")
+def _body_create(user: Any, _obj: Any) -> bool:
+    return is_admin(user)
+
+
+@rule("body:edit")
+def _body_edit(user: Any, body: OrganizingBody) -> bool:
+    return is_admin(user) or is_organizer_of(user, body)
+
+
+@rule("body:manage_organizers")
+def _body_manage_organizers(user: Any, body: OrganizingBody) -> bool:
+    return is_admin(user)
+
+
+@rule("body:manage_experts")
+def _body_manage_experts(user: Any, body: OrganizingBody) -> bool:
+    return is_organizer_of(user, body)
+
+
+@rule("admin:access")
+def _admin_access(user: Any, _obj: Any) -> bool:
+    return is_admin(user)
