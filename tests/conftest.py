@@ -208,3 +208,12 @@ def link_in(mail: Any, path_prefix: str) -> str:
     found = re.search(r"http://localhost(" + re.escape(path_prefix) + r"[^\s]+)", mail.body_text)
     assert found, f"no {path_prefix} link in {mail.body_text!r}"
     return found.group(1)
+
+
+@pytest.fixture
+def bare_app(tmp_path: Path) -> Iterator[Flask]:
+    """The application without a database, for unit tests that need its
+    configuration, translations or templates."""
+    application = create_app(test_config(tmp_path, "sqlite://"))
+    with application.test_request_context("/"):
+        yield application

@@ -85,7 +85,7 @@ def _check_production(app: Flask) -> None:
     if app.config["DEBUG"]:
         raise ConfigurationError("VENTURE_DEBUG must be off in production")
     secret = str(app.config.get("SECRET_KEY") or "")
-    if len(secret) < 32 or len(set(secret)) < 10:
+    if len(secret) < 32 or len(set(secret)) < 10:  # too short, or a repeated character
         raise ConfigurationError(
             "production needs SECRET_KEY set in the environment to a random value of 32+ characters"
         )

@@ -6,7 +6,7 @@ import sys
 import click
 from alembic import command
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from venture.extensions import db
 from venture.migrate import alembic_config
@@ -70,6 +70,7 @@ def admin_create(email: str, name: str, password: str | None) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing (but print the logins) if there are users.")
 def demo(if_empty: bool) -> None:
     """Load realistic demo data and print the demo logins."""

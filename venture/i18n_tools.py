@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "venture" / "translations"
-LOCALES = ("zh_CN", "en")
+LOCALES = ("zh_Hans_CN", "en")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
             "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
 METHOD_MAP = [("venture/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]

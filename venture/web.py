@@ -26,6 +26,7 @@ from venture.core.ratelimit import TooManyAttempts
 from venture.extensions import SAFE_METHODS, db, login_manager
 
 T = TypeVar("T")
+MAX_ID = 2**31 - 1  # the largest integer key PostgreSQL stores
 LOCALE_COOKIE = "lang"
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 log = logging.getLogger("venture.request")
@@ -107,8 +108,9 @@ def select_timezone() -> str:
 
 def _other_languages() -> list[tuple[str, str]]:
     names = {"zh_CN": "中文", "en": "English"}
-    current = str(get_locale())
-    return [(code, names[code]) for code in current_app.config["LANGUAGES"] if code != current]
+    current = get_locale().language  # str(get_locale()) is "zh_Hans_CN", never "zh_CN"
+    return [(code, names[code]) for code in current_app.config["LANGUAGES"]
+            if code.split("_")[0] != current]
 
 
 def format_moment(value: Any, format: str = "medium") -> str:
@@ -228,7 +230,7 @@ def _unexpected(error: Exception) -> Any:
     session = g.get("_venture_db_session")
     if session is not None:
         session.rollback()
-    if current_app.debug or current_app.testing and current_app.config.get("PROPAGATE_ERRORS"):
+    if current_app.debug:
         raise error
     return render_error(500)
 
@@ -239,9 +241,12 @@ def load_or_404(model: type[T], ident: Any, action: str | None = None) -> T:
     """Fetch by primary key (404 when absent) and, given an action, authorise
     it for the current user (403). The one way views reach a stored object."""
     try:
-        obj = db.session.get(model, int(ident))
+        key = int(ident)
     except (TypeError, ValueError, OverflowError):
         raise NotFound() from None
+    if not 0 < key <= MAX_ID:
+        raise NotFound()
+    obj = db.session.get(model, key)
     if obj is None:
         raise NotFound()
     if action is not None:

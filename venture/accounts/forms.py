@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
-from venture.core.forms import email_field, max_length, strip
+from venture.core.forms import choices, email_field, max_length, strip
 
 REQUIRED = _l("This field is required.")
 
@@ -70,15 +70,15 @@ class ChangeEmailForm(FlaskForm):
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), max_length(80)],
                                filters=[strip], render_kw={"autocomplete": "name"})
-    locale = SelectField(_l("Language"), choices=[("", _l("As my browser asks")),
-                                                   ("zh_CN", "中文"), ("en", "English")])
-    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in COMMON_TIMEZONES])
+    locale = SelectField(_l("Language"), choices=choices([("", _l("As my browser asks")),
+                                                           ("zh_CN", "中文"), ("en", "English")]))
+    timezone = SelectField(_l("Time zone"), choices=choices((z, z) for z in COMMON_TIMEZONES))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         current = self.timezone.data or (kwargs.get("obj") and getattr(kwargs["obj"], "timezone", None))
         if current and current not in COMMON_TIMEZONES and current in available_timezones():
-            self.timezone.choices = [*self.timezone.choices, (current, current)]
+            self.timezone.choices = [*self.timezone.choices, *choices([(current, current)])]
 
 
 class DeleteAccountForm(FlaskForm):

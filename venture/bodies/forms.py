@@ -6,14 +6,14 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
 from venture.bodies.models import BODY_KIND_LABELS
-from venture.core.forms import email_field, max_length, strip
+from venture.core.forms import choices, email_field, max_length, strip
 
 REQUIRED = _l("This field is required.")
 
 
 class BodyForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), max_length(120)], filters=[strip])
-    kind = SelectField(_l("Kind of body"), choices=[(k.value, label) for k, label in BODY_KIND_LABELS.items()])
+    kind = SelectField(_l("Kind of body"), choices=choices((k.value, label) for k, label in BODY_KIND_LABELS.items()))
     region = StringField(_l("Region or district"), validators=[max_length(120)], filters=[strip])
     contact_email = email_field(_l("Public contact e-mail"), validators=[Optional()])
     description = TextAreaField(_l("About the body"), validators=[max_length(5000)], filters=[strip],

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, ValidationError
 
 from venture.core.timeutil import utcnow
@@ -41,3 +42,8 @@ def max_length(limit: int) -> Length:
 def year_not_in_future(_form: Any, field: Any) -> None:
     if field.data is not None and field.data > utcnow().year:
         raise ValidationError(_l("The year cannot be in the future."))
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """Options for a select or radio field from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]

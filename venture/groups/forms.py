@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
-from venture.core.forms import email_field, max_length, strip, year_not_in_future
+from venture.core.forms import choices, email_field, max_length, strip, year_not_in_future
 from venture.groups import creditcode
 from venture.groups.models import GROUP_KIND_LABELS, REGISTRATION_TYPE_LABELS, GroupKind
 from venture.groups.services import GroupProfile
@@ -23,7 +23,7 @@ def _phone(_form: Any, field: Any) -> None:
 
 
 class GroupForm(FlaskForm):
-    kind = RadioField(_l("Kind of group"), choices=[(k.value, label) for k, label in GROUP_KIND_LABELS.items()],
+    kind = RadioField(_l("Kind of group"), choices=choices((k.value, label) for k, label in GROUP_KIND_LABELS.items()),
                       validators=[DataRequired(REQUIRED)], default=GroupKind.REGISTERED.value)
     name = StringField(_l("Name of the group"), validators=[DataRequired(REQUIRED), max_length(120)],
                        filters=[strip])
@@ -33,7 +33,9 @@ class GroupForm(FlaskForm):
         render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 22})
     registration_type = SelectField(
         _l("Registration type"),
-        choices=[("", _l("Choose…"))] + [(k.value, label) for k, label in REGISTRATION_TYPE_LABELS.items()])
+        choices=choices([("", _l("Choose…")),
+                         *((k.value, label) for k, label in REGISTRATION_TYPE_LABELS.items())]),
+        validate_choice=False)  # checked below: it only matters for registered organisations
     founded_year = IntegerField(
         _l("Year founded"),
         validators=[Optional(), NumberRange(min=1949, message=_l("Enter a year from 1949 on.")),
@@ -62,7 +64,9 @@ class GroupForm(FlaskForm):
                                      "character against the certificate."))
 
     def validate_registration_type(self, field: Any) -> None:
-        if self.kind.data == GroupKind.REGISTERED.value and not field.data:
+        if self.kind.data != GroupKind.REGISTERED.value:
+            return
+        if field.data not in {t.value for t in REGISTRATION_TYPE_LABELS}:
             raise ValidationError(_l("Choose the registration type."))
 
     def validate_filed_with(self, field: Any) -> None:
@@ -91,4 +95,4 @@ class InviteForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[("member", _l("Member")), ("owner", _l("Owner"))])
+    role = SelectField(_l("Role"), choices=choices([("member", _l("Member")), ("owner", _l("Owner"))]))

@@ -1,0 +1,77 @@
+"""Configuration: safe defaults, a generated secret, production refusals."""
+from __future__ import annotations
+
+
+import pytest
+
+from venture import ConfigurationError, create_app
+
+STRONG = "f3a9c1e07b5d42a88e6f1c2d3b4a59687d0e1f2a3b4c5d6e"
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):
+    config = {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": None, "DATABASE_URL": "sqlite://"}
+    first = create_app(config)
+    second = create_app(config)
+    key_file = tmp_path / "secret_key"
+    assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(first.config["SECRET_KEY"]) >= 64
+
+
+def test_defaults(tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "MAIL_SMTP_HOST", "MAIL_BACKEND", "REDIS_URL", "VENTURE_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["DATABASE_URL"].startswith("sqlite:///")
+    assert app.config["MAIL_BACKEND"] == "outbox"
+    assert app.config["DEFAULT_TIMEZONE"] == "Asia/Shanghai"
+    assert app.config["DEFAULT_LOCALE"] == "zh_CN"
+    assert not app.debug
+
+
+def test_environment_variables_are_read(tmp_path, monkeypatch):
+    import runpy
+    from pathlib import Path
+
+    import venture
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://venture@db.internal:5432/venture")
+    monkeypatch.setenv("MAIL_SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv("DEFAULT_LOCALE", "en")
+    monkeypatch.setenv("VENTURE_ENV", "production")
+    settings = runpy.run_path(str(Path(venture.ROOT) / "config.py"))
+    assert settings["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert settings["MAIL_BACKEND"] == "smtp"
+    assert settings["DEFAULT_LOCALE"] == "en"
+    assert settings["SESSION_COOKIE_SECURE"] is True, "production cookies are Secure by default"
+
+
+@pytest.mark.parametrize("overrides,complaint", [
+    ({"SECRET_KEY": None}, "SECRET_KEY"),
+    ({"SECRET_KEY": "changeme"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "a" * 40}, "SECRET_KEY"),
+    ({"SECRET_KEY": STRONG, "DEBUG": True}, "DEBUG"),
+])
+def test_production_refuses_to_start_unsafely(tmp_path, overrides, complaint):
+    config = {"ENV": "production", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://",
+              "DEBUG": False, **overrides}
+    with pytest.raises(ConfigurationError, match=complaint):
+        create_app(config)
+    assert not (tmp_path / "secret_key").exists(), "production never invents a secret"
+
+
+def test_production_starts_with_a_real_secret(tmp_path):
+    app = create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://",
+                      "SECRET_KEY": STRONG, "DEBUG": False})
+    assert app.config["SECRET_KEY"] == STRONG
+
+
+def test_no_secret_constant_in_the_code():
+    from pathlib import Path
+
+    import venture
+
+    for path in Path(venture.ROOT, "venture").rglob("*.py"):
+        text = path.read_text()
+        assert "SECRET_KEY = \"" not in text and "SECRET_KEY='" not in text, path

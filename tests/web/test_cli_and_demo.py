@@ -1,0 +1,113 @@
+"""Command-line tools and the demo data."""
+from __future__ import annotations
+
+from sqlalchemy import select, text, update
+
+from tests.conftest import Client, login
+from venture import demo
+from venture.accounts.models import User
+from venture.audit.models import AuditEvent
+from venture.extensions import db
+
+
+def test_admin_create_command(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["admin", "create", "boss@example.org", "--name", "Boss",
+                                 "--password", "long enough admin phrase"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "boss@example.org"))
+        assert user.is_site_admin and user.is_verified
+    client = Client(app, app.response_class, use_cookies=True)
+    login(client, "boss@example.org", "long enough admin phrase")
+    assert client.get("/admin/").status_code == 200
+
+
+def test_admin_create_refuses_a_weak_password(app):
+    result = app.test_cli_runner().invoke(args=["admin", "create", "boss@example.org", "--password", "123456"])
+    assert result.exit_code != 0
+    assert "10" in result.output, "says how long a password must be"
+
+
+def test_demo_loads_once_and_every_login_works(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    for _role, email, _name in demo.LOGINS:
+        assert email in result.output
+    assert demo.PASSWORD in result.output
+    again = runner.invoke(args=["demo", "--if-empty"])
+    assert "already has data" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(db_count()).select_from(User)) == len(demo.LOGINS) + len(demo.MORE_PEOPLE)
+
+    expectations = {"site admin": "/admin/", "organizer": "/bodies/1/staff", "group member": "/groups/",
+                    "reviewer": "/account", "resident": "/account"}
+    for role, email, _name in demo.LOGINS:
+        client = Client(app, app.response_class, use_cookies=True)
+        login(client, email, demo.PASSWORD)
+        assert client.get(expectations[role]).status_code == 200, role
+
+
+def db_count():
+    from sqlalchemy import func
+
+    return func.count()
+
+
+def test_demo_has_both_kinds_of_group_and_valid_codes(app):
+    from venture.groups import creditcode
+    from venture.groups.models import Group, GroupKind
+
+    app.test_cli_runner().invoke(args=["demo"])
+    with app.app_context():
+        groups = db.session.scalars(select(Group)).all()
+        assert {g.kind for g in groups} == {GroupKind.REGISTERED, GroupKind.GRASSROOTS}
+        assert all(creditcode.is_valid(g.credit_code) for g in groups if g.credit_code)
+
+
+def test_audit_verify_detects_tampering(app, client):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["demo"])
+    client.submit("/register", {"display_name": "A", "email": "a@example.org",
+                                "password": "correct horse battery", "password_again": "correct horse battery"})
+    ok = runner.invoke(args=["audit", "verify"])
+    assert ok.exit_code == 0 and "intact" in ok.output
+
+    with app.app_context():
+        db.session.execute(update(AuditEvent).where(AuditEvent.seq == 2)
+                           .values(data={"tampered": True}))
+        db.session.commit()
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "BROKEN at entry 2" in broken.output
+
+
+def test_audit_verify_detects_a_deleted_entry(app, client):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["demo"])
+    client.submit("/register", {"display_name": "A", "email": "a@example.org",
+                                "password": "correct horse battery", "password_again": "correct horse battery"})
+    client.submit("/register", {"display_name": "B", "email": "b@example.org",
+                                "password": "correct horse battery", "password_again": "correct horse battery"})
+    with app.app_context():
+        db.session.execute(text("DELETE FROM audit_events WHERE seq = 2"))
+        db.session.commit()
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1 and "entry 2" in broken.output
+
+
+def test_mail_send_command_delivers_to_the_outbox_folder(app, tmp_path):
+    from pathlib import Path
+
+    from venture.mail import services as mail
+
+    with app.test_request_context():
+        user = User(email="x@example.org", display_name="X")
+        mail.queue(db.session, "x@example.org", "email_changed", "en", user=user)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert "sent 1, failed 0" in result.output
+    files = list(Path(app.config["MAIL_OUTBOX_FOLDER"]).glob("*.eml"))
+    assert len(files) == 1
+    assert "Your e-mail address was changed" in files[0].read_text()

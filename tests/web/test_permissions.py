@@ -1,0 +1,142 @@
+"""The access matrix: every role against every action built so far, asked of
+the one access module, and the same answers enforced on the routes."""
+from __future__ import annotations
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from tests.conftest import Client, login
+from venture import permissions
+from venture.accounts.models import User
+from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
+from venture.extensions import db
+from venture.groups.models import Group, GroupKind, GroupMembership, MemberRole
+
+ROLES = ["anonymous", "unverified", "resident", "member", "owner", "other_owner", "reviewer",
+         "organizer", "other_organizer", "admin", "deleted"]
+
+# action -> roles allowed (object: the group, its member's membership, or the body)
+EXPECTED = {
+    "account:manage": set(ROLES) - {"anonymous", "deleted"},
+    "resident:participate": set(ROLES) - {"anonymous", "unverified", "deleted"},
+    "group:create": set(ROLES) - {"anonymous", "unverified", "deleted"},
+    "group:view": {"member", "owner", "admin"},
+    "group:edit": {"owner"},
+    "group:invite": {"owner"},
+    "group:remove_member": {"owner", "member"},  # the member may leave
+    "group:change_role": {"owner"},
+    "body:view": set(ROLES) - {"deleted"},
+    "body:create": {"admin"},
+    "body:edit": {"organizer", "admin"},
+    "body:manage_organizers": {"admin"},
+    "body:manage_experts": {"organizer"},
+    "admin:access": {"admin"},
+}
+
+
+@pytest.fixture
+def world(app):
+    """One user per role around one group and one body."""
+    with app.app_context():
+        from venture.core.timeutil import utcnow
+
+        users = {}
+        for role in ROLES[1:]:
+            users[role] = User(email=f"{role}@example.org", display_name=role,
+                               email_verified_at=None if role == "unverified" else utcnow(),
+                               is_site_admin=role == "admin")
+        db.session.add_all(users.values())
+        body = OrganizingBody(name="Bureau", kind="civil_affairs")
+        other_body = OrganizingBody(name="Other bureau", kind="foundation")
+        group = Group(kind=GroupKind.GRASSROOTS, name="Team", filed_with="X community",
+                      contact_name="c", contact_phone="13900000000", contact_email="c@example.org")
+        other_group = Group(kind=GroupKind.GRASSROOTS, name="Other team", filed_with="Y",
+                            contact_name="c", contact_phone="13900000000", contact_email="d@example.org")
+        db.session.add_all([body, other_body, group, other_group])
+        db.session.flush()
+        db.session.add_all([
+            GroupMembership(group=group, user=users["owner"], role=MemberRole.OWNER),
+            GroupMembership(group=group, user=users["member"], role=MemberRole.MEMBER),
+            GroupMembership(group=other_group, user=users["other_owner"], role=MemberRole.OWNER),
+            Organizer(body=body, user_id=users["organizer"].id),
+            Organizer(body=other_body, user_id=users["other_organizer"].id),
+            PoolExpert(body=body, user_id=users["reviewer"].id),
+        ])
+        users["deleted"].deleted_at = utcnow()
+        users["deleted"].email = None
+        db.session.commit()
+        return {"group": group.id, "body": body.id}
+
+
+def _subject(role):
+    if role == "anonymous":
+        return AnonymousUserMixin()
+    return db.session.scalar(select(User).where(User.display_name == role))
+
+
+def _object(action, ids):
+    group = db.session.get(Group, ids["group"])
+    if action in ("group:remove_member", "group:change_role"):
+        return next(m for m in group.memberships if m.role is MemberRole.MEMBER)
+    if action.startswith("group:"):
+        return group
+    if action.startswith("body:"):
+        return db.session.get(OrganizingBody, ids["body"])
+    return None
+
+
+def test_every_rule_is_in_the_matrix():
+    assert set(EXPECTED) == set(permissions.RULES)
+
+
+def test_access_matrix(app, world):
+    with app.app_context():
+        wrong = []
+        for action, allowed in EXPECTED.items():
+            obj = _object(action, world)
+            for role in ROLES:
+                got = permissions.can(_subject(role), action, obj)
+                if got != (role in allowed):
+                    wrong.append(f"{role} {'may' if got else 'may not'} {action}")
+        assert wrong == []
+
+
+def test_unknown_action_is_a_programming_error(app):
+    with app.app_context(), pytest.raises(LookupError):
+        permissions.can(AnonymousUserMixin(), "group:teleport")
+
+
+ROUTES = [  # (method, path template, roles that get through)
+    ("GET", "/groups/{group}", {"member", "owner", "admin"}),
+    ("GET", "/groups/{group}/edit", {"owner"}),
+    ("POST", "/groups/{group}/invite", {"owner"}),
+    ("GET", "/bodies/{body}/edit", {"organizer", "admin"}),
+    ("GET", "/bodies/{body}/staff", {"organizer", "admin"}),
+    ("POST", "/bodies/{body}/organizers/invite", {"admin"}),
+    ("GET", "/bodies/new", {"admin"}),
+    ("GET", "/admin/", {"admin"}),
+    ("GET", "/admin/users", {"admin"}),
+]
+
+
+@pytest.mark.parametrize("method,template,allowed", ROUTES, ids=[f"{m} {t}" for m, t, _ in ROUTES])
+def test_routes_enforce_the_matrix(app, world, method, template, allowed):
+    path = template.format(**world)
+    for role in ["anonymous", "resident", "member", "owner", "other_owner", "reviewer",
+                 "organizer", "other_organizer", "admin"]:
+        client = Client(app, app.response_class, use_cookies=True)
+        if role != "anonymous":
+            from venture.accounts import passwords
+            with app.app_context():
+                user = db.session.scalar(select(User).where(User.display_name == role))
+                user.password_hash = passwords.hash_password("correct horse battery")
+                db.session.commit()
+            login(client, f"{role}@example.org")
+        response = client.get(path) if method == "GET" else client.submit(path, {"email": "x@example.org"})
+        if role == "anonymous":
+            assert response.status_code == 302 and "/login" in response.location, (role, path)
+        elif role in allowed:
+            assert response.status_code in (200, 302, 422), (role, path, response.status_code)
+        else:
+            assert response.status_code == 403, (role, path, response.status_code)
