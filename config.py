@@ -98,3 +98,7 @@ INVITATION_DAYS = _int("INVITATION_DAYS", 14)
 PROXY_COUNT = _int("PROXY_COUNT", 0)
 
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+# Attachments: the largest single file and the most per proposal, in bytes.
+ATTACHMENT_MAX_BYTES = _int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+PROPOSAL_ATTACHMENTS_MAX_BYTES = _int("PROPOSAL_ATTACHMENTS_MAX_BYTES", 30 * 1024 * 1024)

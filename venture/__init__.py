@@ -59,11 +59,13 @@ def _register_blueprints(app: Flask) -> None:
     from venture.accounts.views import bp as accounts
     from venture.admin.views import bp as admin
     from venture.bodies.views import bp as bodies
+    from venture.calls.views import bp as calls
     from venture.groups.views import bp as groups
     from venture.invitations.views import bp as invitations
     from venture.pages.views import bp as pages
+    from venture.proposals.views import bp as proposals
 
-    for blueprint in (pages, accounts, groups, bodies, invitations, admin):
+    for blueprint in (pages, accounts, groups, bodies, invitations, admin, calls, proposals):
         app.register_blueprint(blueprint)
 
 

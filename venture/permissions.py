@@ -15,6 +15,7 @@ from sqlalchemy import exists, select
 from werkzeug.exceptions import Forbidden
 
 from venture.bodies.models import OrganizingBody, Organizer, PoolExpert
+from venture.calls.models import Call, Phase
 from venture.extensions import db
 from venture.groups.models import Group, GroupMembership, MemberRole
 
@@ -175,3 +176,57 @@ def _body_manage_experts(user: Any, body: OrganizingBody) -> bool:
 @rule("admin:access")
 def _admin_access(user: Any, _obj: Any) -> bool:
     return is_admin(user)
+
+
+# Calls ------------------------------------------------------------------------------
+
+@rule("call:create")
+def _call_create(user: Any, body: OrganizingBody) -> bool:
+    return is_organizer_of(user, body)
+
+
+@rule("call:view")
+def _call_view(user: Any, call: Call) -> bool:
+    return call.is_public or is_organizer_of(user, call.body_id) or is_admin(user)
+
+
+@rule("call:manage")
+def _call_manage(user: Any, call: Call) -> bool:
+    """Edit the call, move it between phases, see its dashboard."""
+    return is_organizer_of(user, call.body_id)
+
+
+@rule("call:apply")
+def _call_apply(user: Any, call: Call) -> bool:
+    return signed_in(user) and user.is_verified and call.phase is Phase.OPEN
+
+
+# Proposals ----------------------------------------------------------------------------
+
+def _is_member(user: Any, group_id: int) -> bool:
+    return signed_in(user) and bool(db.session.scalar(select(exists().where(
+        GroupMembership.group_id == group_id, GroupMembership.user_id == user.id))))
+
+
+@rule("proposal:edit")
+def _proposal_edit(user: Any, proposal: Any) -> bool:
+    """The working copy, drafts included, belongs to the group alone."""
+    return _is_member(user, proposal.group_id) and user.is_verified
+
+
+@rule("proposal:view_submitted")
+def _proposal_view_submitted(user: Any, proposal: Any) -> bool:
+    if _is_member(user, proposal.group_id):
+        return True
+    return proposal.version_count > 0 and is_organizer_of(user, proposal.call.body_id)
+
+
+@rule("attachment:download")
+def _attachment_download(user: Any, attachment: Any) -> bool:
+    proposal = attachment.proposal
+    if _is_member(user, proposal.group_id):
+        return True
+    if not is_organizer_of(user, proposal.call.body_id):
+        return False
+    return any(item["id"] == attachment.id for version in proposal.versions
+               for item in version.content.get("attachments", []))

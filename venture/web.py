@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from venture import permissions
+from venture.core import sanitize
 from venture.core.errors import DomainError
 from venture.core.money import fen_to_yuan
 from venture.core.ratelimit import TooManyAttempts
@@ -59,12 +60,13 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
         can=lambda action, obj=None: permissions.can(current_user, action, obj),
-        current_locale=lambda: str(get_locale()),
-        html_lang=lambda: HTML_LANG.get(str(get_locale()), "zh-CN"),
+        current_locale=locale_code,
+        html_lang=lambda: HTML_LANG[locale_code()],
         other_languages=_other_languages,
         is_organizer=lambda: permissions.is_any_organizer(current_user),
     )
-    app.jinja_env.filters.update(datetime=format_moment, date=format_day, money=format_money)
+    app.jinja_env.filters.update(datetime=format_moment, date=format_day, money=format_money,
+                                 safe_html=sanitize.safe)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -100,6 +102,12 @@ def select_locale() -> str:
     return match_language(request.accept_languages) or current_app.config["DEFAULT_LOCALE"]
 
 
+def locale_code() -> str:
+    """The request's language as one of LANGUAGES ("zh_CN" or "en"); Babel
+    itself names Chinese "zh_Hans_CN"."""
+    return "en" if get_locale().language == "en" else "zh_CN"
+
+
 def select_timezone() -> str:
     if has_request_context() and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
@@ -108,9 +116,8 @@ def select_timezone() -> str:
 
 def _other_languages() -> list[tuple[str, str]]:
     names = {"zh_CN": "中文", "en": "English"}
-    current = get_locale().language  # str(get_locale()) is "zh_Hans_CN", never "zh_CN"
-    return [(code, names[code]) for code in current_app.config["LANGUAGES"]
-            if code.split("_")[0] != current]
+    current = locale_code()
+    return [(code, names[code]) for code in current_app.config["LANGUAGES"] if code != current]
 
 
 def format_moment(value: Any, format: str = "medium") -> str:
@@ -149,8 +156,9 @@ def _finish_request(response: Response) -> Response:
     if session is not None:
         if request.method not in SAFE_METHODS and response.status_code < 400:
             session.commit()
-            if g.get("mail_to_deliver"):
-                _deliver_after_commit(list(g.mail_to_deliver))
+            queued = [mail.id for mail in g.get("mail_to_deliver", []) if mail.id is not None]
+            if queued:
+                _deliver_after_commit(queued)
         else:
             session.rollback()
     response.headers["X-Request-Id"] = g.get("request_id", "")
@@ -211,6 +219,11 @@ def _http_error(error: HTTPException) -> Any:
 
 
 def _csrf_error(error: CSRFError) -> Any:
+    if request.method == "POST" and request.endpoint == "proposals.edit" and request.view_args:
+        # A whole browser session lost mid-draft: keep the text rather than refuse it.
+        from venture.proposals.views import stash_and_login
+
+        return stash_and_login(str(request.view_args.get("proposal_id", "")))
     return render_error(400, _("This form has expired or was not sent from this site. "
                                "Go back, reload the page and send it again; "
                                "what you typed is usually still in the form when you go back."))
@@ -280,9 +293,3 @@ def form_error(form: Any, error: DomainError) -> None:
 
 def client_address() -> str:
     return request.remote_addr or "unknown"
-
-
-def deliver_mail_after_commit(mail: Any) -> None:
-    """Deliver this queued mail once the request's transaction has committed."""
-    db.session.flush()
-    g.setdefault("mail_to_deliver", []).append(mail.id)

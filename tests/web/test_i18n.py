@@ -92,3 +92,16 @@ def test_dates_and_money_are_formatted_for_the_locale(bare_app):
     with force_locale("en"):
         assert "Mar 2, 2026" in format_moment(moment)
         assert format_money(1234567) in {"CN¥12,345.67", "CN¥12,345.67"}
+
+
+def test_registering_in_chinese_remembers_chinese(app, client):
+    """The saved language is one of ours ("zh_CN"), so it follows the user."""
+    from sqlalchemy import select
+
+    from venture.accounts.models import User
+    from venture.extensions import db
+
+    client.submit("/register", {"display_name": "Wang", "email": "w@example.org", "password": "correct horse battery",
+                                "password_again": "correct horse battery"}, headers={"Accept-Language": "zh-CN"})
+    with app.app_context():
+        assert db.session.scalar(select(User.locale).where(User.email == "w@example.org")) == "zh_CN"

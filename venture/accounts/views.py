@@ -5,14 +5,13 @@ from typing import Any
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect,
                    render_template, request, session, url_for)
 from flask_babel import gettext as _
-from flask_babel import get_locale
 from flask_login import current_user, login_required, login_user, logout_user
 
 from venture.accounts import forms, services
 from venture.core.errors import DomainError
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.extensions import db
-from venture.web import (LOCALE_COOKIE, client_address, deliver_mail_after_commit, form_error,
+from venture.web import (LOCALE_COOKIE, client_address, form_error, locale_code,
                          redirect_next, safe_next)
 
 bp = Blueprint("accounts", __name__)
@@ -38,12 +37,11 @@ def register() -> Any:
     if form.validate_on_submit():
         _limit_form("register")
         try:
-            _user, note = services.register(db.session, form.email.data, form.display_name.data,
-                                            form.password.data, locale=str(get_locale()))
+            services.register(db.session, form.email.data, form.display_name.data,
+                                            form.password.data, locale=locale_code())
         except DomainError as error:
             form_error(form, error)
         else:
-            deliver_mail_after_commit(note)
             return redirect(url_for("accounts.check_inbox"))
     if request.method == "POST":
         return _invalid("accounts/register.html", form=form)
@@ -81,7 +79,7 @@ def resend_verification() -> Any:
     _limit_form("resend")
     if current_user.is_verified:
         return redirect(url_for("accounts.settings"))
-    deliver_mail_after_commit(services.send_verification(db.session, current_user))
+    services.send_verification(db.session, current_user)
     flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("accounts.settings"))
 
@@ -131,9 +129,7 @@ def logout() -> Any:
 def forgot_password() -> Any:
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
-        note = services.request_password_reset(db.session, form.email.data, client_address())
-        if note is not None:
-            deliver_mail_after_commit(note)
+        services.request_password_reset(db.session, form.email.data, client_address())
         return render_template("accounts/reset_sent.html", email=form.email.data)
     if request.method == "POST":
         return _invalid("accounts/forgot_password.html", form=form)
@@ -205,12 +201,11 @@ def change_email() -> Any:
     form = forms.ChangeEmailForm()
     if form.validate_on_submit():
         try:
-            note = services.request_email_change(db.session, current_user, form.password.data,
+            services.request_email_change(db.session, current_user, form.password.data,
                                                  form.new_email.data)
         except DomainError as error:
             form_error(form, error)
         else:
-            deliver_mail_after_commit(note)
             flash(_("We sent a confirmation link to %(email)s. Your address changes when you "
                     "open it.", email=form.new_email.data), "success")
             return redirect(url_for("accounts.settings"))

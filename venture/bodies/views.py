@@ -4,7 +4,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
@@ -13,11 +12,13 @@ from venture import permissions
 from venture.accounts.forms import ConfirmForm
 from venture.bodies import forms, services
 from venture.bodies.models import BodyKind, Organizer, OrganizingBody
+from venture.calls.models import Call
+from venture.core.timeutil import utcnow
 from venture.core.errors import DomainError
 from venture.extensions import db
 from venture.invitations import services as invitations
 from venture.invitations.models import InvitationKind
-from venture.web import deliver_mail_after_commit, form_error, load_or_404
+from venture.web import form_error, load_or_404, locale_code
 
 bp = Blueprint("bodies", __name__, url_prefix="/bodies")
 
@@ -31,7 +32,10 @@ def index() -> Any:
 @bp.route("/<body_id>")
 def show(body_id: str) -> Any:
     body = load_or_404(OrganizingBody, body_id, "body:view")
-    return render_template("bodies/show.html", body=body)
+    calls = [c for c in db.session.scalars(select(Call).where(Call.body_id == body.id)
+                                           .order_by(Call.closes_at.desc()))
+             if permissions.can(current_user, "call:view", c)]
+    return render_template("bodies/show.html", body=body, calls=calls, now=utcnow())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -86,12 +90,11 @@ def invite_organizer(body_id: str) -> Any:
     form = forms.InviteOrganizerForm()
     if form.validate_on_submit():
         try:
-            _invitation, note = invitations.invite(db.session, current_user, InvitationKind.ORGANIZER,
-                                                   form.email.data, body=body, locale=str(get_locale()))
+            invitations.invite(db.session, current_user, InvitationKind.ORGANIZER,
+                                                   form.email.data, body=body, locale=locale_code())
         except DomainError as error:
             form_error(form, error)
         else:
-            deliver_mail_after_commit(note)
             flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("bodies.staff", body_id=body.id))
     return _render_staff(body, form, 422)

@@ -4,7 +4,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
@@ -16,7 +15,7 @@ from venture.groups import forms, services
 from venture.groups.models import Group, GroupMembership, MemberRole
 from venture.invitations import services as invitations
 from venture.invitations.models import Invitation, InvitationKind
-from venture.web import deliver_mail_after_commit, form_error, load_or_404
+from venture.web import form_error, load_or_404, locale_code
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
 
@@ -81,13 +80,12 @@ def invite(group_id: str) -> Any:
     form = forms.InviteForm()
     if form.validate_on_submit():
         try:
-            _invitation, note = invitations.invite(db.session, current_user, InvitationKind.GROUP_MEMBER,
+            invitations.invite(db.session, current_user, InvitationKind.GROUP_MEMBER,
                                                    form.email.data, group=group,
-                                                   locale=str(get_locale()))
+                                                   locale=locale_code())
         except DomainError as error:
             form_error(form, error)
         else:
-            deliver_mail_after_commit(note)
             flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("groups.show", group_id=group.id))
     return render_template("groups/show.html", group=group, invite_form=form, confirm=ConfirmForm(),

@@ -14,7 +14,7 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +36,8 @@ def queue(session: Session, recipient: str, template: str, locale: str | None = 
     subject, _, body = rendered.strip().partition("\n")
     mail = OutboxMail(recipient=recipient, subject=subject.strip()[:200], body_text=body.strip() + "\n")
     session.add(mail)
+    if has_request_context():  # delivered once the request's transaction has committed
+        g.setdefault("mail_to_deliver", []).append(mail)
     return mail
 
 

@@ -7,6 +7,8 @@ from flask_login import current_user
 from sqlalchemy import select, text
 
 from venture.bodies.models import OrganizingBody
+from venture.calls.models import Call, Phase
+from venture.core.timeutil import utcnow
 from venture.extensions import db
 from venture.groups import services as groups
 
@@ -17,7 +19,11 @@ bp = Blueprint("pages", __name__)
 def home() -> Any:
     my_groups = groups.groups_of(db.session, current_user) if current_user.is_authenticated else []
     bodies = db.session.scalars(select(OrganizingBody).order_by(OrganizingBody.name).limit(12)).all()
-    return render_template("pages/home.html", my_groups=my_groups, bodies=bodies)
+    now = utcnow()
+    open_calls = db.session.scalars(select(Call).where(Call.phase == Phase.OPEN, Call.closes_at > now)
+                                    .order_by(Call.closes_at).limit(6)).all()
+    return render_template("pages/home.html", my_groups=my_groups, bodies=bodies, open_calls=open_calls,
+                           now=now)
 
 
 @bp.route("/about")

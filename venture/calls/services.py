@@ -1,0 +1,227 @@
+"""Every change to a call: its rules, its rubric and its phase."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from venture.accounts.models import User
+from venture.audit import services as audit
+from venture.bodies.models import OrganizingBody
+from venture.calls.models import TRANSITIONS, Call, CallKind, Criterion, Phase
+from venture.core.errors import DomainError, InvalidTransition
+from venture.core.sanitize import render_markdown
+from venture.core.timeutil import utcnow
+
+
+@dataclass
+class CriterionSpec:
+    name: str
+    weight: int
+    max_points: Decimal
+    guidance: str = ""
+
+
+@dataclass
+class CallRules:
+    """Everything an organizer decides about a call, as plain values."""
+
+    kind: CallKind
+    title: str
+    summary: str
+    text_markdown: str
+    themes: list[str]
+    districts: list[str]
+    allow_registered: bool
+    allow_grassroots: bool
+    total_budget_fen: int
+    min_grant_fen: int
+    max_grant_fen: int
+    opens_at: datetime
+    closes_at: datetime
+    timezone: str
+    sections: list[dict[str, str]]
+    required_attachments: list[dict[str, str]]
+    reviewers_per_proposal: int
+    min_fundable_score: Decimal
+    notice_days: int
+    criteria: list[CriterionSpec] = field(default_factory=list)
+
+
+def rules_problems(rules: CallRules) -> list[DomainError]:
+    """What stops these rules from being a call; empty when they hold."""
+    found: list[DomainError] = []
+    if not (rules.allow_registered or rules.allow_grassroots):
+        found.append(DomainError(_l("Choose who may apply."), "allow_registered"))
+    if rules.min_grant_fen < 0 or rules.min_grant_fen > rules.max_grant_fen:
+        found.append(DomainError(_l("The minimum per proposal cannot exceed the maximum."), "min_grant"))
+    if rules.max_grant_fen > rules.total_budget_fen:
+        found.append(DomainError(_l("The maximum per proposal cannot exceed the total budget."), "max_grant"))
+    if rules.total_budget_fen <= 0:
+        found.append(DomainError(_l("The total budget must be more than zero."), "total_budget"))
+    if rules.opens_at >= rules.closes_at:
+        found.append(DomainError(_l("The call must open before it closes."), "closes_at"))
+    if not rules.sections:
+        found.append(DomainError(_l("A proposal needs at least one section."), "sections"))
+    keys = [s["key"] for s in rules.sections] + [a["key"] for a in rules.required_attachments]
+    if len(set(keys)) != len(keys):
+        found.append(DomainError(_l("Two sections or attachments have the same name."), "sections"))
+    return found
+
+
+def rubric_problems(criteria: list[CriterionSpec]) -> list[DomainError]:
+    found: list[DomainError] = []
+    if not criteria:
+        return [DomainError(_l("The rubric needs at least one criterion."), "criteria")]
+    total = sum(c.weight for c in criteria)
+    if total != 100:
+        found.append(DomainError(_l("The weights add up to %(total)d; they must add up to 100.", total=total),
+                                 "criteria"))
+    names = [c.name.strip().lower() for c in criteria]
+    if len(set(names)) != len(names):
+        found.append(DomainError(_l("Two criteria have the same name."), "criteria"))
+    if any(c.weight <= 0 for c in criteria):
+        found.append(DomainError(_l("Every weight must be more than zero."), "criteria"))
+    if any(c.max_points <= 0 for c in criteria):
+        found.append(DomainError(_l("Every criterion needs a maximum above zero."), "criteria"))
+    return found
+
+
+def _raise_first(problems: list[DomainError]) -> None:
+    if problems:
+        raise problems[0]
+
+
+def create_call(session: Session, actor: User, body: OrganizingBody, rules: CallRules) -> Call:
+    _raise_first(rules_problems(rules))
+    call = Call(body=body, phase=Phase.DRAFT)
+    _apply_rules(call, rules)
+    _replace_criteria(call, rules.criteria)
+    session.add(call)
+    session.flush()
+    audit.record(session, actor, "call.created", call, body=body.id)
+    return call
+
+
+def update_call(session: Session, actor: User, call: Call, rules: CallRules, now: datetime | None = None) -> None:
+    """A draft changes freely. Once open, the published rules hold: only the
+    texts may be clarified and the closing time extended (never shortened)."""
+    now = now or utcnow()
+    if call.phase is Phase.DRAFT:
+        _raise_first(rules_problems(rules))
+        _apply_rules(call, rules)
+        _replace_criteria(call, rules.criteria)
+        session.flush()
+        audit.record(session, actor, "call.updated", call)
+        return
+    if call.effective_phase(now) is not Phase.OPEN:
+        raise DomainError(_l("This call can no longer be changed."))
+    changed = _frozen_changes(call, rules)
+    if changed:
+        raise DomainError(_l("Once a call is open its rules, budget and rubric cannot change; "
+                             "only the texts and a later closing time can."), changed[0])
+    if rules.closes_at < call.closes_at:
+        raise DomainError(_l("The closing time can be extended, never brought forward."), "closes_at")
+    extended = rules.closes_at != call.closes_at
+    old_close = call.closes_at
+    call.title, call.summary = rules.title, rules.summary
+    call.text_markdown, call.text_html = rules.text_markdown, render_markdown(rules.text_markdown)
+    call.closes_at = rules.closes_at
+    session.flush()
+    audit.record(session, actor, "call.clarified", call,
+                 **({"closes_at": [old_close.isoformat(), call.closes_at.isoformat()]} if extended else {}))
+
+
+def _frozen_changes(call: Call, rules: CallRules) -> list[str]:
+    pairs = {
+        "kind": (call.kind, rules.kind), "themes": (call.themes, rules.themes),
+        "districts": (call.districts, rules.districts),
+        "allow_registered": (call.allow_registered, rules.allow_registered),
+        "allow_grassroots": (call.allow_grassroots, rules.allow_grassroots),
+        "total_budget": (call.total_budget_fen, rules.total_budget_fen),
+        "min_grant": (call.min_grant_fen, rules.min_grant_fen),
+        "max_grant": (call.max_grant_fen, rules.max_grant_fen),
+        "opens_at": (call.opens_at, rules.opens_at),
+        "sections": (call.sections, rules.sections),
+        "required_attachments": (call.required_attachments, rules.required_attachments),
+        "reviewers_per_proposal": (call.reviewers_per_proposal, rules.reviewers_per_proposal),
+        "min_fundable_score": (Decimal(call.min_fundable_score), Decimal(rules.min_fundable_score)),
+        "notice_days": (call.notice_days, rules.notice_days),
+        "criteria": ([(c.name, c.weight, Decimal(c.max_points), c.guidance) for c in call.criteria],
+                     [(c.name, c.weight, Decimal(c.max_points), c.guidance) for c in rules.criteria]),
+    }
+    return [name for name, (old, new) in pairs.items() if old != new]
+
+
+def _apply_rules(call: Call, rules: CallRules) -> None:
+    call.kind = rules.kind
+    call.title, call.summary = rules.title, rules.summary
+    call.text_markdown, call.text_html = rules.text_markdown, render_markdown(rules.text_markdown)
+    call.themes, call.districts = list(rules.themes), list(rules.districts)
+    call.allow_registered, call.allow_grassroots = rules.allow_registered, rules.allow_grassroots
+    call.total_budget_fen, call.min_grant_fen, call.max_grant_fen = (
+        rules.total_budget_fen, rules.min_grant_fen, rules.max_grant_fen)
+    call.opens_at, call.closes_at, call.timezone = rules.opens_at, rules.closes_at, rules.timezone
+    call.sections = [dict(s) for s in rules.sections]
+    call.required_attachments = [dict(a) for a in rules.required_attachments]
+    call.reviewers_per_proposal = rules.reviewers_per_proposal
+    call.min_fundable_score = rules.min_fundable_score
+    call.notice_days = rules.notice_days
+
+
+def _replace_criteria(call: Call, specs: list[CriterionSpec]) -> None:
+    call.criteria.clear()
+    for position, spec in enumerate(specs, start=1):
+        call.criteria.append(Criterion(position=position, name=spec.name.strip(), guidance=spec.guidance,
+                                       weight=spec.weight, max_points=spec.max_points))
+
+
+# Phases ----------------------------------------------------------------------------
+
+def transition(session: Session, actor: User | None, call: Call, to: Phase,
+               now: datetime | None = None, reason: str = "") -> None:
+    """Move a call to another phase: the one way a phase changes."""
+    now = now or utcnow()
+    current = call.phase
+    if to not in TRANSITIONS[current]:
+        raise InvalidTransition(_l("A call cannot go from %(a)s to %(b)s.", a=current.label, b=to.label))
+    if to is Phase.OPEN:
+        _raise_first(rubric_problems([CriterionSpec(c.name, c.weight, Decimal(c.max_points))
+                                      for c in call.criteria]))
+        if call.closes_at <= now:
+            raise InvalidTransition(_l("The closing time has passed; set a later one before opening."))
+        call.published_at = now
+    elif to is Phase.CLOSED and now < call.closes_at:
+        raise InvalidTransition(_l("The call closes by itself at its closing time."))
+    elif to is Phase.CANCELLED and not reason.strip():
+        raise DomainError(_l("Give the reason for cancelling; it is shown to applicants."), "reason")
+    call.phase = to
+    session.flush()
+    audit.record(session, actor, "call.phase", call, **{"from": current.value, "to": to.value,
+                                                         "at": now.isoformat(), "reason": reason.strip()})
+
+
+def catch_up_with_clock(session: Session, call: Call, now: datetime | None = None) -> None:
+    """Record a move the clock has already made (open → closed at closing time)."""
+    now = now or utcnow()
+    if call.phase is Phase.OPEN and now >= call.closes_at:
+        transition(session, None, call, Phase.CLOSED, now=now)
+
+
+def close_due_calls(session: Session, now: datetime | None = None) -> int:
+    """For the scheduler: record every open call whose closing time has passed."""
+    now = now or utcnow()
+    due = session.scalars(select(Call).where(Call.phase == Phase.OPEN, Call.closes_at <= now)).all()
+    for call in due:
+        transition(session, None, call, Phase.CLOSED, now=now)
+    return len(due)
+
+
+def default_sections(kind: CallKind) -> list[dict[str, str]]:
+    from venture.calls.models import DEFAULT_SECTIONS
+
+    return [{"key": key, "title": str(title)} for key, title in DEFAULT_SECTIONS[kind]]

@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from werkzeug.exceptions import NotFound
+
+from venture import permissions
+from venture.core.errors import DomainError
+from venture.core.ratelimit import TooManyAttempts, limiter
+from venture.core.timeutil import utcnow
+from venture.extensions import db
+from venture.groups import services as groups
+from venture.proposals import files, forms, services, storage
+from venture.proposals.models import Attachment, Proposal, ProposalVersion
+from venture.web import client_address, load_or_404
+
+bp = Blueprint("proposals", __name__)
+BROWSER_COOKIE = "venture_browser"
+STASH_MAX_CHARS = 400_000
+
+
+# Dashboard ---------------------------------------------------------------------------------
+
+@bp.route("/my/proposals")
+@login_required
+def mine() -> Any:
+    group_ids = [g.id for g in groups.groups_of(db.session, current_user)]
+    rows = db.session.scalars(select(Proposal).where(Proposal.group_id.in_(group_ids))
+                              .order_by(Proposal.updated_at.desc())).all() if group_ids else []
+    return render_template("proposals/mine.html", proposals=rows, now=utcnow(),
+                           problems_of=services.completeness, unsubmitted=services.has_unsubmitted_changes)
+
+
+# The editor ----------------------------------------------------------------------------------
+
+def stash_and_login(proposal_id: str) -> Response:
+    """The sign-in (or the whole session) expired while someone was typing:
+    keep what they sent, tied to this browser, and give it back after log-in."""
+    verdict = limiter().hit(f"stash:addr:{client_address()}", 60, 3600)
+    if not verdict.allowed:
+        raise TooManyAttempts(verdict.retry_after)
+    try:
+        key = int(proposal_id)
+    except ValueError:
+        raise NotFound() from None
+    if db.session.get(Proposal, key) is None:
+        raise NotFound()
+    data = {name: value for name, value in request.form.items(multi=False) if name != "csrf_token"}
+    data = {k: v for k, v in data.items() if isinstance(v, str)}
+    if sum(len(v) for v in data.values()) > STASH_MAX_CHARS:
+        data = {}
+    browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
+    token = services.stash_form(db.session, key, data, browser)
+    target = url_for("proposals.edit", proposal_id=key, stash=token)
+    flash(_("Your session had expired. Log in again: what you typed is kept and will be put back "
+            "in the form."), "info")
+    response = redirect(url_for("accounts.login", next=target))
+    response.set_cookie(BROWSER_COOKIE, browser, max_age=30 * 86400, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+def _render_editor(proposal: Proposal, form: forms.ProposalForm, status: int = 200,
+                   conflict: bool = False, restored: bool = False) -> Any:
+    return render_template("proposals/edit.html", proposal=proposal, call=proposal.call, form=form,
+                           now=utcnow(), conflict=conflict, restored=restored,
+                           drafts_allowed=services.drafts_allowed(proposal.call, utcnow()),
+                           problems=services.completeness(proposal),
+                           unsubmitted=services.has_unsubmitted_changes(proposal)), status
+
+
+@bp.route("/proposals/<proposal_id>/edit", methods=["GET", "POST"])
+def edit(proposal_id: str) -> Any:
+    if not current_user.is_authenticated:
+        if request.method == "POST":
+            return stash_and_login(proposal_id)
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    proposal = load_or_404(Proposal, proposal_id, "proposal:edit")
+    call = proposal.call
+    if request.method == "GET":
+        stash = request.args.get("stash")
+        data = services.take_stash(db.session, stash, request.cookies.get(BROWSER_COOKIE),
+                                   proposal.id) if stash else None
+        if data is not None:
+            form = forms.editor_form(call, proposal, formdata=MultiDict(data))
+            return _render_editor(proposal, form, restored=True)
+        return _render_editor(proposal, forms.editor_form(call, proposal))
+
+    form = forms.editor_form(call, proposal, formdata=CombinedMultiDict([request.files, request.form]))
+    if not form.validate_on_submit():
+        return _render_editor(proposal, form, 422)
+    try:
+        expected = int(form.lock_version.data or 0)
+    except ValueError:
+        expected = 0
+    try:
+        services.save_draft(db.session, current_user, proposal, form.content(), expected)
+        remove = request.form.get("remove_attachment")
+        if remove:
+            attachment = next((a for a in proposal.current_attachments if str(a.id) == remove), None)
+            if attachment is not None:
+                services.remove_attachment(db.session, current_user, attachment)
+        for slot, field in form.file_fields():
+            upload = field.data
+            if upload is not None and getattr(upload, "filename", ""):
+                try:
+                    services.add_attachment(db.session, current_user, proposal, slot, upload.filename,
+                                            upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1))
+                except DomainError as error:
+                    field.errors = [*field.errors, str(error.message)]
+                    flash(_("Nothing was saved: a file could not be accepted. Your text is still in "
+                            "the form; choose the file again."), "error")
+                    return _render_editor(proposal, form, 422)
+    except services.EditConflict:
+        return _conflict(proposal, form)
+    except StaleDataError:
+        db.session.rollback()
+        proposal = load_or_404(Proposal, proposal_id, "proposal:edit")
+        return _conflict(proposal, form)
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return _render_editor(proposal, form, 409)
+    if request.form.get("action") == "submit":
+        return redirect(url_for("proposals.submit", proposal_id=proposal.id))
+    flash(_("Your draft is saved."), "success")
+    return redirect(url_for("proposals.edit", proposal_id=proposal.id))
+
+
+def _conflict(proposal: Proposal, form: forms.ProposalForm) -> Any:
+    db.session.refresh(proposal)
+    flash(str(services.EditConflict(proposal).message), "error")
+    form.lock_version.data = str(proposal.lock_version)
+    return _render_editor(proposal, form, 409, conflict=True)
+
+
+@bp.route("/proposals/<proposal_id>/autosave", methods=["POST"])
+def autosave(proposal_id: str) -> Any:
+    if not current_user.is_authenticated:
+        return jsonify(status="login", message=_("Your session has expired. Your text is kept in this "
+                                                 "browser; log in again in another tab, then save.")), 401
+    proposal = load_or_404(Proposal, proposal_id, "proposal:edit")
+    form = forms.editor_form(proposal.call, proposal, formdata=request.form)
+    if not form.validate_on_submit():
+        return jsonify(status="invalid", message=_("Some fields need attention; press Save to see them.")), 422
+    try:
+        services.save_draft(db.session, current_user, proposal, form.content(),
+                            int(form.lock_version.data or 0))
+    except (services.EditConflict, StaleDataError):
+        return jsonify(status="conflict", message=_("Another member saved this proposal. Press Save to "
+                                                    "see both versions.")), 409
+    except (DomainError, ValueError) as error:
+        return jsonify(status="refused", message=str(getattr(error, "message", error))), 409
+    db.session.flush()
+    return jsonify(status="saved", lock_version=proposal.lock_version,
+                   message=_("Saved at %(time)s", time=_time_now()))
+
+
+def _time_now() -> str:
+    from venture.web import format_moment
+
+    return format_moment(utcnow(), "short")
+
+
+# Submission -----------------------------------------------------------------------------------
+
+@bp.route("/proposals/<proposal_id>/submit", methods=["GET", "POST"])
+@login_required
+def submit(proposal_id: str) -> Any:
+    proposal = load_or_404(Proposal, proposal_id, "proposal:edit")
+    form = forms.SubmitForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            version = services.submit(db.session, current_user, proposal,
+                                      confirmed_warnings=bool(form.confirm_warnings.data))
+        except DomainError as error:
+            flash(str(error.message), "error")
+            status = 422
+        else:
+            flash(_("Your proposal is submitted. Keep the receipt below."), "success")
+            return redirect(url_for("proposals.receipt", proposal_id=proposal.id, version_no=version.version_no))
+    now = utcnow()
+    return render_template("proposals/submit.html", proposal=proposal, call=proposal.call, form=form,
+                           problems=services.submission_problems(proposal, now),
+                           findings=services.leak_findings(proposal), now=now,
+                           accepting=proposal.call.is_accepting(now),
+                           place_label=lambda place: _place_label(proposal, place), kind_label=_kind_label,
+                           unsubmitted=services.has_unsubmitted_changes(proposal)), status
+
+
+def _place_label(proposal: Proposal, place: str) -> str:
+    parts = place.split(":")
+    if parts[0] == "title":
+        return _("Title")
+    if parts[0] == "summary":
+        return _("Summary")
+    if parts[0] == "section" and len(parts) > 1:
+        return _("Section “%(title)s”", title=proposal.call.section_title(parts[1]))
+    if parts[0] == "budget" and len(parts) > 1:
+        return _("Budget line %(n)s", n=parts[1])
+    if parts[0] == "attachment" and len(parts) > 2:
+        name = next((a.filename for a in proposal.attachments if str(a.id) == parts[1]), "")
+        where = {"name": _("file name"), "text": _("text"), "metadata": _("document properties")}.get(parts[2], "")
+        return _("Attachment %(name)s (%(where)s)", name=name, where=where)
+    return place
+
+
+def _kind_label(kind: str) -> str:
+    return {"group_name": _("group name"), "member_name": _("a member's name"), "phone": _("phone number"),
+            "email": _("e-mail address"), "credit_code": _("credit code")}.get(kind, kind)
+
+
+@bp.route("/proposals/<proposal_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(proposal_id: str) -> Any:
+    proposal = load_or_404(Proposal, proposal_id, "proposal:edit")
+    try:
+        services.withdraw(db.session, current_user, proposal)
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Your proposal is withdrawn. You can submit it again until the call closes."), "success")
+    return redirect(url_for("proposals.mine"))
+
+
+def _version(proposal_id: str, version_no: str) -> ProposalVersion:
+    proposal = load_or_404(Proposal, proposal_id, "proposal:view_submitted")
+    version = next((v for v in proposal.versions if str(v.version_no) == version_no), None)
+    if version is None:
+        raise NotFound()
+    return version
+
+
+@bp.route("/proposals/<proposal_id>/versions/<version_no>/receipt")
+@login_required
+def receipt(proposal_id: str, version_no: str) -> Any:
+    version = _version(proposal_id, version_no)
+    return render_template("proposals/receipt.html", version=version, proposal=version.proposal,
+                           call=version.proposal.call)
+
+
+@bp.route("/proposals/<proposal_id>/versions/<version_no>")
+@login_required
+def version(proposal_id: str, version_no: str) -> Any:
+    version = _version(proposal_id, version_no)
+    return render_template("proposals/version.html", version=version, proposal=version.proposal,
+                           call=version.proposal.call)
+
+
+# Files -----------------------------------------------------------------------------------------
+
+@bp.route("/attachments/<attachment_id>")
+def download(attachment_id: str) -> Any:
+    attachment = load_or_404(Attachment, attachment_id)
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.path))
+    permissions.require(current_user, "attachment:download", attachment)
+    try:
+        data = storage.read(attachment.stored_name)
+    except OSError:
+        raise NotFound() from None
+    kind = files.FileKind(attachment.kind)
+    response = Response(data, mimetype=files.MIME_TYPES[kind])
+    name = files.safe_filename(attachment.filename)
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}\"; "
+                                               f"filename*=UTF-8''{quote(name)}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
