@@ -69,6 +69,7 @@ def make_group(app: Flask, owner_email: str, kind: GroupKind = GroupKind.GRASSRO
         else:
             fields.update(filed_with="幸福里社区居委会")
         group = Group(**fields)
+        db.session.add(group)
         group.memberships.append(GroupMembership(user=owner, role=MemberRole.OWNER))
         for email in members:
             user = db.session.query(User).filter_by(email=email).one()

@@ -32,6 +32,13 @@ EXPECTED = {
     "body:manage_organizers": {"admin"},
     "body:manage_experts": {"organizer"},
     "admin:access": {"admin"},
+    "call:create": {"organizer"},
+    "call:view": set(ROLES) - {"deleted"},
+    "call:manage": {"organizer"},
+    "call:apply": set(ROLES) - {"anonymous", "unverified", "deleted"},
+    "proposal:edit": {"member", "owner"},
+    "proposal:view_submitted": {"member", "owner"},  # a draft: the organizers see it once submitted
+    "attachment:download": {"member", "owner"},
 }
 
 
@@ -65,8 +72,20 @@ def world(app):
         ])
         users["deleted"].deleted_at = utcnow()
         users["deleted"].email = None
+        from datetime import timedelta
+
+        from venture.calls.models import Call, CallKind, Phase
+        from venture.proposals.models import Attachment, Proposal
+        call = Call(body=body, kind=CallKind.MICRO_LIVELIHOOD, phase=Phase.OPEN, title="c", summary="s",
+                    total_budget_fen=100, min_grant_fen=1, max_grant_fen=10, opens_at=utcnow() - timedelta(days=1),
+                    closes_at=utcnow() + timedelta(days=1), allow_registered=True, allow_grassroots=True)
+        proposal = Proposal(call=call, group=group)
+        attachment = Attachment(proposal=proposal, slot="other", filename="f.pdf", stored_name="abc", kind="pdf",
+                                size=1, sha256="0" * 64)
+        db.session.add_all([call, proposal, attachment])
         db.session.commit()
-        return {"group": group.id, "body": body.id}
+        return {"group": group.id, "body": body.id, "call": call.id, "proposal": proposal.id,
+                "attachment": attachment.id}
 
 
 def _subject(role):
@@ -81,8 +100,16 @@ def _object(action, ids):
         return next(m for m in group.memberships if m.role is MemberRole.MEMBER)
     if action.startswith("group:"):
         return group
-    if action.startswith("body:"):
+    if action.startswith("body:") or action == "call:create":
         return db.session.get(OrganizingBody, ids["body"])
+    from venture.calls.models import Call
+    from venture.proposals.models import Attachment, Proposal
+    if action.startswith("call:"):
+        return db.session.get(Call, ids["call"])
+    if action.startswith("proposal:"):
+        return db.session.get(Proposal, ids["proposal"])
+    if action.startswith("attachment:"):
+        return db.session.get(Attachment, ids["attachment"])
     return None
 
 

@@ -174,10 +174,19 @@ def _apply_rules(call: Call, rules: CallRules) -> None:
 
 
 def _replace_criteria(call: Call, specs: list[CriterionSpec]) -> None:
-    call.criteria.clear()
+    # Rows are updated in place by position: deleting and re-inserting would
+    # collide on (call, position) because a flush inserts before it deletes.
+    existing = list(call.criteria)
     for position, spec in enumerate(specs, start=1):
-        call.criteria.append(Criterion(position=position, name=spec.name.strip(), guidance=spec.guidance,
-                                       weight=spec.weight, max_points=spec.max_points))
+        if position <= len(existing):
+            criterion = existing[position - 1]
+        else:
+            criterion = Criterion(position=position)
+            call.criteria.append(criterion)
+        criterion.name, criterion.guidance = spec.name.strip(), spec.guidance
+        criterion.weight, criterion.max_points = spec.weight, spec.max_points
+    for extra in existing[len(specs):]:
+        call.criteria.remove(extra)
 
 
 # Phases ----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ class ProposalForm(FlaskForm):
                                                                      message=_l("Enter a whole number from 0."))],
                                  render_kw={"inputmode": "numeric"})
     budget = FieldList(FormField(BudgetLineForm), min_entries=1, max_entries=MAX_BUDGET_LINES + BLANK_BUDGET_ROWS)
-    other_file = FileField(_l("Other attachment (optional)"))
+    file_other = FileField(_l("Other attachment (optional)"))
 
     def content(self) -> DraftContent:
         lines = [BudgetLine(e.form.item.data or "", yuan_to_fen(e.form.unit_cost.data or 0),
@@ -62,8 +62,10 @@ class ProposalForm(FlaskForm):
                 if name.startswith("section_")]
 
     def file_fields(self) -> list[tuple[str, Any]]:
-        return [(name[len("file_"):], field) for name, field in self._fields.items()
-                if name.startswith("file_")] + [("other", self.other_file)]
+        """(slot, field) pairs: the call's required attachments, then "other"."""
+        slots = [(name[len("file_"):], field) for name, field in self._fields.items()
+                 if name.startswith("file_")]
+        return sorted(slots, key=lambda pair: pair[0] == "other")
 
 
 def editor_form(call: Call, proposal: Proposal | None = None, formdata: Any = None, **kwargs: Any) -> ProposalForm:
