@@ -15,6 +15,20 @@ db_cli = AppGroup("db", help="Database migrations (Alembic).")
 admin_cli = AppGroup("admin", help="Site administration.")
 mail_cli = AppGroup("mail", help="The e-mail outbox.")
 audit_cli = AppGroup("audit", help="The audit log.")
+calls_cli = AppGroup("calls", help="Calls and their phases.")
+
+
+@calls_cli.command("tick")
+def calls_tick() -> None:
+    """Record phase moves the clock has made (open calls past their closing
+    time become closed) and sweep expired stashed drafts. Run every minute."""
+    from venture.calls.services import close_due_calls
+    from venture.proposals.services import sweep_stashes
+
+    closed = close_due_calls(db.session)
+    swept = sweep_stashes(db.session)
+    db.session.commit()
+    click.echo(f"closed {closed} calls, swept {swept} stashed drafts")
 
 
 @db_cli.command("upgrade")
@@ -74,10 +88,14 @@ def admin_create(email: str, name: str, password: str | None) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing (but print the logins) if there are users.")
 def demo(if_empty: bool) -> None:
     """Load realistic demo data and print the demo logins."""
+    from flask import current_app
+
     from venture import demo as demo_data
 
-    loaded = demo_data.load(db.session, only_if_empty=if_empty)
-    db.session.commit()
+    # Mail and links are rendered as in a request to the site's own address.
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        loaded = demo_data.load(db.session, only_if_empty=if_empty)
+        db.session.commit()
     if not loaded:
         click.echo("The database already has data; demo data not loaded.")
     demo_data.print_logins(click.echo)
@@ -108,6 +126,6 @@ def audit_verify() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, admin_cli, mail_cli, audit_cli):
+    for group in (db_cli, admin_cli, mail_cli, audit_cli, calls_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo)

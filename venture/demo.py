@@ -113,6 +113,10 @@ def load(session: Session, only_if_empty: bool = True) -> bool:
                 user=users[handle], role=MemberRole.OWNER if index == 0 else MemberRole.MEMBER))
         session.add(group)
     session.flush()
+    from venture import demo_calls
+
+    own_groups = [g for g in session.scalars(select(Group).order_by(Group.id))][:4]
+    demo_calls.load(session, bureau, users["organizer"], password_hash, [own_groups[0], own_groups[2]])
     audit.record(session, None, "demo.loaded", object_type="site", object_id=None)
     return True
 

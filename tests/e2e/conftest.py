@@ -47,9 +47,13 @@ class Catalogue:
     def __init__(self, locale: str, catalog: Any = None) -> None:
         self.locale = locale
         self.messages: dict[str, str] = {}
+        self.plurals: dict[str, tuple[str, ...]] = {}
         for message in catalog or ():
             if message.id and isinstance(message.id, str) and not message.fuzzy and message.string:
                 self.messages[message.id] = str(message.string)
+            elif (message.id and isinstance(message.id, tuple) and not message.fuzzy
+                  and isinstance(message.string, tuple) and all(message.string)):
+                self.plurals[message.id[0]] = tuple(str(s) for s in message.string)
 
     def has(self, msgid: str) -> bool:
         return msgid in self.messages
@@ -57,6 +61,13 @@ class Catalogue:
     def __call__(self, msgid: str, **values: Any) -> str:
         text = self.messages.get(msgid, msgid)
         return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **values: Any) -> str:
+        """A plural message as the site shows it for ``num`` (``%(num)d`` is
+        filled in). Chinese has one form; English two (1 and the rest)."""
+        forms = self.plurals.get(singular) or (singular, plural)
+        text = forms[0] if len(forms) == 1 or num == 1 else forms[1]
+        return text % {"num": num, **values}
 
 
 @dataclass

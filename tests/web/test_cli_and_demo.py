@@ -39,7 +39,7 @@ def test_demo_loads_once_and_every_login_works(app):
     again = runner.invoke(args=["demo", "--if-empty"])
     assert "already has data" in again.output
     with app.app_context():
-        assert db.session.scalar(select(db_count()).select_from(User)) == len(demo.LOGINS) + len(demo.MORE_PEOPLE)
+        assert db.session.scalar(select(db_count()).select_from(User)) > len(demo.LOGINS) + len(demo.MORE_PEOPLE)
 
     expectations = {"site admin": "/admin/", "organizer": "/bodies/1/staff", "group member": "/groups/",
                     "reviewer": "/account", "resident": "/account"}
@@ -111,3 +111,39 @@ def test_mail_send_command_delivers_to_the_outbox_folder(app, tmp_path):
     files = list(Path(app.config["MAIL_OUTBOX_FOLDER"]).glob("*.eml"))
     assert len(files) == 1
     assert "Your e-mail address was changed" in files[0].read_text()
+
+
+def test_demo_has_calls_of_both_kinds_and_thirty_odd_proposals(app):
+    from venture.audit.services import verify
+    from venture.calls.models import Call, CallKind, Phase
+    from venture.proposals.models import Proposal, ProposalStatus
+    from venture.proposals.services import fingerprint
+
+    app.test_cli_runner().invoke(args=["demo"])
+    with app.app_context():
+        calls = db.session.scalars(select(Call)).all()
+        assert {c.kind for c in calls} == {CallKind.SOCIAL_VENTURE, CallKind.MICRO_LIVELIHOOD}
+        assert {c.phase for c in calls} == {Phase.OPEN, Phase.CLOSED}
+        proposals = db.session.scalars(select(Proposal)).all()
+        assert len(proposals) >= 30
+        submitted = [p for p in proposals if p.status is ProposalStatus.SUBMITTED]
+        assert len(submitted) >= 25
+        assert all(p.current_attachments and p.budget for p in proposals)
+        assert all(v.fingerprint == fingerprint(v.content) for p in submitted for v in p.versions)
+        assert verify(db.session).ok
+
+
+def test_calls_tick_records_closing(app):
+    from datetime import timedelta
+
+    from tests.builders import make_body, make_call, set_call_times
+    from venture.calls.models import Call, Phase
+    from venture.core.timeutil import utcnow
+
+    body = make_body(app)
+    call_id = make_call(app, body, Phase.OPEN)
+    set_call_times(app, call_id, opens_at=utcnow() - timedelta(days=2), closes_at=utcnow() - timedelta(seconds=5))
+    result = app.test_cli_runner().invoke(args=["calls", "tick"])
+    assert "closed 1 calls" in result.output
+    with app.app_context():
+        assert db.session.get(Call, call_id).phase is Phase.CLOSED
