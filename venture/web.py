@@ -220,10 +220,13 @@ def _http_error(error: HTTPException) -> Any:
 
 def _csrf_error(error: CSRFError) -> Any:
     if request.method == "POST" and request.endpoint == "proposals.edit" and request.view_args:
-        # A whole browser session lost mid-draft: keep the text rather than refuse it.
-        from venture.proposals.views import stash_and_login
+        # A browser session lost mid-draft: keep the text rather than refuse it.
+        # Only for a browser that opened the editor before (it carries our
+        # SameSite cookie); a cross-site post never does.
+        from venture.proposals.views import BROWSER_COOKIE, stash_and_login
 
-        return stash_and_login(str(request.view_args.get("proposal_id", "")))
+        if request.cookies.get(BROWSER_COOKIE):
+            return stash_and_login(str(request.view_args.get("proposal_id", "")))
     return render_error(400, _("This form has expired or was not sent from this site. "
                                "Go back, reload the page and send it again; "
                                "what you typed is usually still in the form when you go back."))

@@ -159,9 +159,21 @@ def test_an_expired_session_does_not_eat_the_draft(app, world):
 def test_a_lost_browser_session_without_csrf_token_is_stashed_too(app, world):
     owner = world["owner"]
     base = lock_version(owner, world["proposal"])
-    fresh = Client(app, app.response_class, use_cookies=True)  # no session cookie at all
+    # The browser lost its session cookie (restarted) but keeps our long-lived one.
+    fresh = Client(app, app.response_class, use_cookies=True)
+    fresh.set_cookie("venture_browser", owner.get_cookie("venture_browser").value)
     response = fresh.post(f"/proposals/{world['proposal']}/edit", data=draft(base, title="没有令牌"))
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_a_cross_site_post_to_the_editor_is_refused_not_stashed(app, world):
+    from venture.proposals.models import StashedForm
+
+    attacker = Client(app, app.response_class, use_cookies=True)  # no cookies of ours: SameSite kept them
+    response = attacker.post(f"/proposals/{world['proposal']}/edit", data=draft("1", title="攻击者的内容"))
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(StashedForm.id)) is None
 
 
 def test_attachments_are_checked_from_content(app, world):

@@ -4,8 +4,8 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, current_app, flash, jsonify, make_response, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -64,18 +64,25 @@ def stash_and_login(proposal_id: str) -> Response:
     flash(_("Your session had expired. Log in again: what you typed is kept and will be put back "
             "in the form."), "info")
     response = redirect(url_for("accounts.login", next=target))
-    response.set_cookie(BROWSER_COOKIE, browser, max_age=30 * 86400, httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    _set_browser_cookie(response, browser)
     return response
 
 
 def _render_editor(proposal: Proposal, form: forms.ProposalForm, status: int = 200,
                    conflict: bool = False, restored: bool = False) -> Any:
-    return render_template("proposals/edit.html", proposal=proposal, call=proposal.call, form=form,
+    response = make_response(render_template("proposals/edit.html", proposal=proposal, call=proposal.call, form=form,
                            now=utcnow(), conflict=conflict, restored=restored,
                            drafts_allowed=services.drafts_allowed(proposal.call, utcnow()),
                            problems=services.completeness(proposal),
-                           unsubmitted=services.has_unsubmitted_changes(proposal)), status
+                           unsubmitted=services.has_unsubmitted_changes(proposal)), status)
+    if not request.cookies.get(BROWSER_COOKIE):
+        _set_browser_cookie(response, secrets.token_urlsafe(24))
+    return response
+
+
+def _set_browser_cookie(response: Response, value: str) -> None:
+    response.set_cookie(BROWSER_COOKIE, value, max_age=30 * 86400, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
 
 
 @bp.route("/proposals/<proposal_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,154 @@
+"""Every route, every role: no 500 anywhere, protected routes deny the roles
+they should, and a new route without a declared access rule fails here."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.builders import make_body, make_call, make_group, pdf_bytes
+from tests.conftest import Client, login, make_user
+from venture.calls.models import Phase
+from venture.extensions import db
+
+# endpoint -> who may use it: "public", "signed_in", or the roles let through.
+ACCESS = {
+    "static": "public",
+    "pages.home": "public", "pages.about": "public", "pages.healthz": "public",
+    "accounts.register": "public", "accounts.check_inbox": "public", "accounts.verify": "public",
+    "accounts.login": "public", "accounts.logout": "public", "accounts.forgot_password": "public",
+    "accounts.reset_password": "public", "accounts.confirm_email": "public", "accounts.set_language": "public",
+    "accounts.resend_verification": "signed_in", "accounts.settings": "signed_in",
+    "accounts.change_password": "signed_in", "accounts.change_email": "signed_in",
+    "accounts.delete_account": "signed_in",
+    "groups.mine": "signed_in", "groups.create": "signed_in",
+    "groups.show": {"owner", "admin"}, "groups.edit": {"owner"}, "groups.invite": {"owner"},
+    "groups.revoke_invitation": {"owner"}, "groups.remove_member": {"owner"}, "groups.change_role": {"owner"},
+    "bodies.index": "public", "bodies.show": "public", "bodies.create": {"admin"},
+    "bodies.edit": {"organizer", "admin"}, "bodies.staff": {"organizer", "admin"},
+    "bodies.invite_organizer": {"admin"}, "bodies.remove_organizer": {"admin"},
+    "invitations.respond": "public",
+    "admin.dashboard": {"admin"}, "admin.users": {"admin"},
+    "calls.index": "public", "calls.show": "public", "calls.apply": "signed_in",
+    "calls.create": {"organizer"}, "calls.edit": {"organizer"}, "calls.change_phase": {"organizer"},
+    "calls.manage": {"organizer"},
+    "proposals.mine": "signed_in", "proposals.edit": {"owner"}, "proposals.autosave": {"owner"},
+    "proposals.submit": {"owner"}, "proposals.withdraw": {"owner"},
+    "proposals.receipt": {"owner", "organizer"}, "proposals.version": {"owner", "organizer"},
+    "proposals.download": {"owner", "organizer"},
+}
+ROLES = ["anonymous", "resident", "other_owner", "owner", "reviewer", "other_organizer", "organizer", "admin"]
+
+
+@pytest.fixture
+def app_config():
+    return {"LOGIN_LIMIT_PER_ADDRESS": 10_000, "FORM_LIMIT_PER_ADDRESS": 10_000}
+
+
+@pytest.fixture
+def world(app):
+    from venture.bodies.models import PoolExpert
+    from venture.groups.models import Group
+
+    for role in ROLES[1:]:
+        make_user(app, f"{role}@example.org", admin=role == "admin")
+    body = make_body(app, "organizer@example.org")
+    make_body(app, "other_organizer@example.org", name="Other body")
+    call = make_call(app, body, Phase.OPEN)
+    group = make_group(app, "owner@example.org")
+    make_group(app, "other_owner@example.org", name="Other team")
+    owner = Client(app, app.response_class, use_cookies=True)
+    login(owner, "owner@example.org")
+    proposal = int(owner.submit(f"/calls/{call}/apply", {"group": group}).location.split("/")[2])
+    page = owner.get(f"/proposals/{proposal}/edit").get_data(as_text=True)
+    import io
+    import re
+    lock = re.search(r'name="lock_version" type="hidden" value="(\d+)"', page).group(1)
+    owner.submit(f"/proposals/{proposal}/edit", {
+        "lock_version": lock, "title": "t", "summary": "s", "district": "天河区", "theme": "长者关爱",
+        "beneficiaries": "3", "section_problem": "p", "section_activities": "a", "section_beneficiaries": "b",
+        "budget-0-item": "x", "budget-0-unit_cost": "3000", "budget-0-quantity": "1",
+        "file_a1": (io.BytesIO(pdf_bytes()), "b.pdf")}, content_type="multipart/form-data")
+    owner.submit(f"/proposals/{proposal}/submit", {"confirm_warnings": "y"})
+    owner.submit(f"/groups/{group}/invite", {"email": "friend@example.org"})
+    with app.app_context():
+        from venture.accounts.models import User
+        from venture.bodies.models import Organizer
+        from venture.invitations.models import Invitation
+        from venture.proposals.models import Attachment
+        reviewer = db.session.scalar(select(User).where(User.email == "reviewer@example.org"))
+        db.session.add(PoolExpert(body_id=body, user_id=reviewer.id))
+        db.session.commit()
+        group_row = db.session.get(Group, group)
+        ids = {
+            "group_id": group, "body_id": body, "call_id": call, "proposal_id": proposal, "version_no": 1,
+            "attachment_id": db.session.scalar(select(Attachment.id)),
+            "membership_id": group_row.memberships[0].id,
+            "organizer_id": db.session.scalar(select(Organizer.id).where(Organizer.body_id == body)),
+            "invitation_id": db.session.scalar(select(Invitation.id)),
+            "token": "not-a-real-token", "filename": "css/venture.css",
+        }
+    return ids
+
+
+def test_every_route_has_a_declared_access_rule(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(ACCESS) == set(), "declare who may use each new route in ACCESS"
+    assert set(ACCESS) - endpoints == set(), "ACCESS names a route that no longer exists"
+
+
+def _urls(app, ids):
+    for rule in app.url_map.iter_rules():
+        url = rule.rule
+        for argument in rule.arguments:
+            url = url.replace(f"<{argument}>", str(ids[argument])).replace(f"<path:{argument}>", str(ids[argument]))
+        yield rule.endpoint, url, rule.methods or set()
+
+
+def test_every_route_every_role(app, world):
+    problems = []
+    for role in ROLES:
+        client = Client(app, app.response_class, use_cookies=True)
+        if role != "anonymous":
+            login(client, f"{role}@example.org")
+        token = client.csrf_token()
+        for endpoint, url, methods in _urls(app, world):
+            if endpoint in ("accounts.logout", "accounts.delete_account", "accounts.change_password",
+                            "groups.remove_member", "bodies.remove_organizer", "calls.change_phase",
+                            "proposals.withdraw", "groups.change_role", "groups.revoke_invitation"):
+                check_post = False  # changes that would spoil the walk for later roles
+            else:
+                check_post = True
+            allowed = ACCESS[endpoint]
+            for method in ("GET", "POST"):
+                if method not in methods or (method == "POST" and not check_post):
+                    continue
+                response = (client.get(url) if method == "GET"
+                            else client.post(url, data={"csrf_token": token}))
+                code = response.status_code
+                if code >= 500:
+                    problems.append(f"{role} {method} {url}: {code}")
+                    continue
+                if allowed == "public":
+                    continue
+                if role == "anonymous":
+                    if not ((code == 302 and "/login" in (response.location or "")) or code == 401):
+                        problems.append(f"anonymous {method} {url}: {code}, expected a log-in redirect")
+                elif allowed != "signed_in" and role not in allowed and code != 403:
+                    problems.append(f"{role} {method} {url}: {code}, expected 403")
+                elif allowed != "signed_in" and role in allowed and code == 403:
+                    problems.append(f"{role} {method} {url}: 403, expected access")
+    assert problems == []
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(app, world):
+    client = Client(app, app.response_class, use_cookies=True)
+    login(client, "owner@example.org")
+    checked = 0
+    for endpoint, url, methods in _urls(app, world):
+        if "POST" not in methods:
+            continue
+        response = client.post(url, data={"email": "x@example.org", "lang": "en", "title": "forged"})
+        checked += 1
+        assert response.status_code == 400, f"{endpoint} accepted a post without a CSRF token"
+    assert checked >= 20
+    assert client.get("/account").status_code == 200, "still logged in: the forged log-out did nothing"
