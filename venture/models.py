@@ -3,16 +3,19 @@ from venture.accounts.models import AccountToken, LoginSession, User
 from venture.audit.models import AuditEvent
 from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
 from venture.calls.models import Call, Criterion
+from venture.comments.models import Comment, CommentReport, SensitiveWord
 from venture.core.models import Base
 from venture.groups.models import Group, GroupMembership
 from venture.invitations.models import Invitation
 from venture.mail.models import OutboxMail
 from venture.proposals.models import Attachment, Proposal, ProposalVersion, ReceiptCounter, StashedForm
+from venture.search.models import SearchQueue
+from venture.showcase.models import Support
 
 metadata = Base.metadata
 
 __all__ = [
     "AccountToken", "Attachment", "Call", "Criterion", "Proposal", "ProposalVersion", "ReceiptCounter",
-    "StashedForm", "AuditEvent", "Base", "Group", "GroupMembership", "Invitation", "LoginSession",
+    "StashedForm", "Comment", "CommentReport", "SensitiveWord", "SearchQueue", "Support", "AuditEvent", "Base", "Group", "GroupMembership", "Invitation", "LoginSession",
     "Organizer", "OrganizingBody", "OutboxMail", "PoolExpert", "User", "metadata",
 ]

@@ -14,10 +14,11 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import exists, select
 from werkzeug.exceptions import Forbidden
 
-from venture.bodies.models import OrganizingBody, Organizer, PoolExpert
+from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
 from venture.calls.models import Call, Phase
 from venture.extensions import db
 from venture.groups.models import Group, GroupMembership, MemberRole
+from venture.showcase import visibility
 
 Rule = Callable[[Any, Any], bool]
 RULES: dict[str, Rule] = {}
@@ -224,9 +225,65 @@ def _proposal_view_submitted(user: Any, proposal: Any) -> bool:
 @rule("attachment:download")
 def _attachment_download(user: Any, attachment: Any) -> bool:
     proposal = attachment.proposal
+    if attachment.id in visibility.public_attachment_ids(proposal):
+        return True
     if _is_member(user, proposal.group_id):
         return True
     if not is_organizer_of(user, proposal.call.body_id):
         return False
     return any(item["id"] == attachment.id for version in proposal.versions
                for item in version.content.get("attachments", []))
+
+
+# The showcase: public pages, support, comments ------------------------------------------
+
+COMMENT_EDIT_WINDOW_SECONDS = 15 * 60
+SUPPORT_PHASES = frozenset({Phase.OPEN, Phase.CLOSED, Phase.REVIEW})
+
+
+@rule("proposal:view_public")
+def _proposal_view_public(_user: Any, proposal: Any) -> bool:
+    return visibility.is_public(proposal)
+
+
+@rule("proposal:support")
+def _proposal_support(user: Any, proposal: Any) -> bool:
+    """Verified residents, once each, while the proposal is being judged;
+    a group's own members may not support their own proposal."""
+    return (signed_in(user) and user.is_verified and visibility.is_public(proposal)
+            and proposal.call.phase in SUPPORT_PHASES and not _is_member(user, proposal.group_id))
+
+
+@rule("comment:post")
+def _comment_post(user: Any, proposal: Any) -> bool:
+    return (signed_in(user) and user.is_verified and visibility.is_public(proposal)
+            and not proposal.comments_locked)
+
+
+@rule("comment:moderate")
+def _comment_moderate(user: Any, proposal: Any) -> bool:
+    """Organizers of the call's body moderate its proposals' comments."""
+    return is_organizer_of(user, proposal.call.body_id)
+
+
+@rule("comment:edit")
+def _comment_edit(user: Any, comment: Any) -> bool:
+    from venture.comments.models import CommentStatus
+    from venture.core.timeutil import utcnow
+
+    return (signed_in(user) and comment.author_id == user.id
+            and comment.status in (CommentStatus.VISIBLE, CommentStatus.PENDING)
+            and (utcnow() - comment.created_at).total_seconds() <= COMMENT_EDIT_WINDOW_SECONDS
+            and not comment.proposal.comments_locked)
+
+
+@rule("comment:delete")
+def _comment_delete(user: Any, comment: Any) -> bool:
+    from venture.comments.models import CommentStatus
+
+    return signed_in(user) and comment.author_id == user.id and comment.status is not CommentStatus.DELETED
+
+
+@rule("comment:report")
+def _comment_report(user: Any, comment: Any) -> bool:
+    return signed_in(user) and user.is_verified and comment.author_id != user.id

@@ -9,8 +9,18 @@ import uuid
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import (Flask, Response, current_app, flash, g, has_request_context, redirect,
-                   render_template, request, url_for)
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_currency, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -159,6 +169,10 @@ def _finish_request(response: Response) -> Response:
             queued = [mail.id for mail in g.get("mail_to_deliver", []) if mail.id is not None]
             if queued:
                 _deliver_after_commit(queued)
+            if g.get("search_queued"):
+                from venture.search import services as search
+
+                search.after_commit(current_app._get_current_object())  # type: ignore[attr-defined]
         else:
             session.rollback()
     response.headers["X-Request-Id"] = g.get("request_id", "")

@@ -46,6 +46,16 @@
     } catch (e) { /* storage full or disabled: the server copy still counts */ }
   }
 
+  /* The server trims text and writes amounts as 50.00: what it saved is the
+     same as what was typed ("50", "text "), so no restore is offered. */
+  function same(a, b) {
+    a = String(a).trim();
+    b = String(b).trim();
+    if (a === b) { return true; }
+    var x = Number(a.replace(/,/g, "")), y = Number(b.replace(/,/g, ""));
+    return a !== "" && b !== "" && isFinite(x) && isFinite(y) && x === y;
+  }
+
   function say(message) { if (status) { status.textContent = message; } }
 
   function offerLocalCopy() {
@@ -56,7 +66,7 @@
     try { copy = JSON.parse(raw); } catch (e) { return; }
     var current = textFields();
     var differs = Object.keys(copy.fields || {}).some(function (name) {
-      return name !== "lock_version" && current[name] !== undefined && current[name] !== copy.fields[name];
+      return name !== "lock_version" && current[name] !== undefined && !same(current[name], copy.fields[name]);
     });
     if (!differs) {
       try { localStorage.removeItem(storageKey); } catch (e) { /* ignore */ }

@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import make_user
-from tests.e2e.conftest import (HTML_LANG, LiveServer, Pages, assert_accessible, log_in,
-                                make_group, scroll_width)
+from tests.e2e.conftest import HTML_LANG, LiveServer, Pages, assert_accessible, log_in, make_group, scroll_width
 
 OWNER = "owner@example.org"
 PHONE_WIDTH = 360

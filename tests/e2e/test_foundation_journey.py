@@ -11,8 +11,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import (HTML_LANG, Catalogue, LiveServer, Pages, Translations,
-                                assert_html_lang, link_in_mail, newest_mail)
+from tests.e2e.conftest import (
+    HTML_LANG,
+    Catalogue,
+    LiveServer,
+    Pages,
+    Translations,
+    assert_html_lang,
+    link_in_mail,
+    newest_mail,
+)
 from venture.groups import creditcode
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}

@@ -18,12 +18,20 @@ from babel import Locale
 from babel.numbers import format_currency
 from flask import Flask
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 from tests.builders import make_body, make_call, pdf_bytes
 from tests.conftest import make_user
-from tests.e2e.conftest import (Catalogue, LiveServer, Pages, assert_accessible, assert_html_lang,
-                                log_in, make_group, newest_mail, scroll_width)
+from tests.e2e.conftest import (
+    Catalogue,
+    LiveServer,
+    Pages,
+    assert_accessible,
+    assert_html_lang,
+    log_in,
+    make_group,
+    newest_mail,
+    scroll_width,
+)
 from venture.calls.models import Phase
 from venture.core.timeutil import utcnow
 from venture.extensions import db
@@ -43,7 +51,8 @@ TEXT = {
         "themes": "长者关爱\n儿童成长", "districts": "天河区\n越秀区", "attachment": "预算表",
         "criteria": [("需求是否真实", "40"), ("方案是否可行", "60")],
         "upcoming": "明年的征集",
-        "title": "楼顶菜园", "summary": "把闲置的楼顶变成居民一起打理的菜园。",
+        "title": "楼顶菜园", "title_revised": "楼顶共享菜园",
+        "summary": "把闲置的楼顶变成居民一起打理的菜园。",
         "summary_more": "长者和孩子一起参加。",
         "section": "这一部分写得很具体：{n}。", "beneficiaries": "120",
         "budget": [("种子和工具", "50", "100"), ("围栏", "1500.5", "2")],
@@ -55,7 +64,8 @@ TEXT = {
         "themes": "Elderly care\nChildren", "districts": "Tianhe\nYuexiu", "attachment": "Budget sheet",
         "criteria": [("Real need", "40"), ("Feasible plan", "60")],
         "upcoming": "Next year's call",
-        "title": "Rooftop garden", "summary": "Turn the empty rooftop into a garden residents tend together.",
+        "title": "Rooftop garden", "title_revised": "Shared rooftop garden",
+        "summary": "Turn the empty rooftop into a garden residents tend together.",
         "summary_more": " Old and young take part.",
         "section": "This part is written in detail: {n}.", "beneficiaries": "120",
         "budget": [("Seeds and tools", "50", "100"), ("Fencing", "1500.5", "2")],
@@ -309,6 +319,11 @@ def test_organizer_opens_a_call_and_a_group_submits_a_proposal(
                                        "buffer": pdf_bytes()}])
     form.get_by_role("button", name=t("Save draft"), exact=True).click()
     expect(flash(page)).to_contain_text(t("Your draft is saved."))
+    # What was just saved ("50" is now "50.00") is not offered back as unsaved text.
+    page.wait_for_load_state()  # editor.js has run
+    unsaved = page.get_by_role("alert").filter(
+        has_text=t("This browser has text for this proposal that was not saved. Restore it?"))
+    expect(unsaved).to_have_count(0)
     expect(h1(page)).to_have_text(text["title"])
     expect(page.locator("#attachment-a1 .attached a")).to_have_text("budget-sheet.pdf")
     expect(total).to_have_text(yuan("8001", t))
@@ -318,6 +333,21 @@ def test_organizer_opens_a_call_and_a_group_submits_a_proposal(
     assert saved.district == districts[0] and saved.theme == themes[1] and saved.beneficiaries == 120
     assert [a.filename for a in saved.attachments] == ["budget-sheet.pdf"]
     assert_accessible(page)
+
+    # The connection drops: autosave fails, the text stays in this browser and
+    # is offered back when the editor is opened again.
+    page.route("**/autosave", lambda route: route.abort())
+    title = form.get_by_label(t("Title of the project"), exact=True)
+    title.fill(text["title_revised"])
+    trigger_autosave(page)
+    page.goto(server(f"/proposals/{proposal_id}/edit"))
+    page.unroute("**/autosave")
+    expect(title).to_have_value(text["title"])
+    expect(unsaved).to_be_visible()
+    unsaved.get_by_role("button", name=t("Restore the unsaved text"), exact=True).click()
+    expect(unsaved).to_have_count(0)
+    expect(title).to_have_value(text["title_revised"])
+    expect(status).to_have_text(t("Restored. Save to keep it."))
 
     # Check, then submit.
     form.get_by_role("button", name=t("Save and check before submitting"), exact=True).click()
@@ -336,6 +366,8 @@ def test_organizer_opens_a_call_and_a_group_submits_a_proposal(
     assert RECEIPT_NUMBER.fullmatch(number), number
     assert number.split("-")[1] == "ML"
     expect(h1(page)).to_have_text(t("Receipt %(number)s", number=number))
+    expect(page.locator("main .lead")).to_have_text(
+        t("The proposal “%(title)s” was received.", title=text["title_revised"]))
     fingerprint = page.locator("code.fingerprint").inner_text().strip()
     assert FINGERPRINT.fullmatch(fingerprint), fingerprint
     expect(page.locator(".receipt")).to_contain_text("budget-sheet.pdf")

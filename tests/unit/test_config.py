@@ -1,7 +1,6 @@
 """Configuration: safe defaults, a generated secret, production refusals."""
 from __future__ import annotations
 
-
 import pytest
 
 from venture import ConfigurationError, create_app

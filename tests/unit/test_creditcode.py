@@ -3,7 +3,6 @@ import pytest
 from venture.groups import creditcode
 
 
-
 def test_known_valid_code() -> None:
     # A code published on a real registration certificate.
     assert creditcode.is_valid("91350100M000100Y43")

@@ -14,7 +14,6 @@ from tests.conftest import Client, login, make_user, outbox
 from venture.calls.models import Phase
 from venture.core.timeutil import utcnow
 from venture.extensions import db
-from venture.groups.models import GroupKind
 from venture.proposals.models import Attachment, Proposal, ProposalStatus, ProposalVersion
 from venture.proposals.services import fingerprint
 

@@ -2,8 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect,
-                   render_template, request, session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -11,8 +21,7 @@ from venture.accounts import forms, services
 from venture.core.errors import DomainError
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.extensions import db
-from venture.web import (LOCALE_COOKIE, client_address, form_error, locale_code,
-                         redirect_next, safe_next)
+from venture.web import LOCALE_COOKIE, client_address, form_error, locale_code, redirect_next, safe_next
 
 bp = Blueprint("accounts", __name__)
 

@@ -13,8 +13,8 @@ from venture.accounts.forms import ConfirmForm
 from venture.bodies import forms, services
 from venture.bodies.models import BodyKind, Organizer, OrganizingBody
 from venture.calls.models import Call
-from venture.core.timeutil import utcnow
 from venture.core.errors import DomainError
+from venture.core.timeutil import utcnow
 from venture.extensions import db
 from venture.invitations import services as invitations
 from venture.invitations.models import InvitationKind

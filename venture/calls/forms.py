@@ -5,8 +5,19 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, DecimalField, FieldList, Form, FormField,
-                     IntegerField, RadioField, SelectField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from venture.accounts.forms import COMMON_TIMEZONES
@@ -53,7 +64,7 @@ class CriterionForm(Form):
 
 
 class CallForm(FlaskForm):
-    kind = RadioField(_l("Kind of call"), choices=choices((k.value, l) for k, l in CALL_KIND_LABELS.items()),
+    kind = RadioField(_l("Kind of call"), choices=choices((k.value, label) for k, label in CALL_KIND_LABELS.items()),
                       validators=[DataRequired(REQUIRED)], default=CallKind.SOCIAL_VENTURE.value)
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), max_length(200)], filters=[strip])
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(REQUIRED), max_length(1000)],
@@ -164,7 +175,7 @@ class CallFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField(_l("Kind"), choices=choices([("", _l("All kinds"))] + [(k.value, l) for k, l in CALL_KIND_LABELS.items()]),
+    kind = SelectField(_l("Kind"), choices=choices([("", _l("All kinds"))] + [(k.value, label) for k, label in CALL_KIND_LABELS.items()]),
                        validate_choice=False)
     phase = SelectField(_l("Phase"), validate_choice=False, choices=choices([
         ("", _l("All phases")), ("accepting", _l("Accepting proposals")), ("upcoming", _l("Opening soon")),

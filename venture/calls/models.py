@@ -125,6 +125,8 @@ class Call(Base):
     reviewers_per_proposal: Mapped[int] = mapped_column(default=3)
     min_fundable_score: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(60))
     notice_days: Mapped[int] = mapped_column(default=7)
+    # "post": comments appear at once; "pre": after a moderator approves them.
+    comment_moderation: Mapped[str] = mapped_column(String(4), default="post", server_default="post")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
 

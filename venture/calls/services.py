@@ -16,6 +16,7 @@ from venture.calls.models import TRANSITIONS, Call, CallKind, Criterion, Phase
 from venture.core.errors import DomainError, InvalidTransition
 from venture.core.sanitize import render_markdown
 from venture.core.timeutil import utcnow
+from venture.search import services as search
 
 
 @dataclass
@@ -132,6 +133,7 @@ def update_call(session: Session, actor: User, call: Call, rules: CallRules, now
     call.text_markdown, call.text_html = rules.text_markdown, render_markdown(rules.text_markdown)
     call.closes_at = rules.closes_at
     session.flush()
+    search.enqueue(session, "call", call.id)
     audit.record(session, actor, "call.clarified", call,
                  **({"closes_at": [old_close.isoformat(), call.closes_at.isoformat()]} if extended else {}))
 
@@ -210,6 +212,9 @@ def transition(session: Session, actor: User | None, call: Call, to: Phase,
         raise DomainError(_l("Give the reason for cancelling; it is shown to applicants."), "reason")
     call.phase = to
     session.flush()
+    # What the public sees of the call and of its proposals (and whether the
+    # groups are named) follows the phase.
+    search.enqueue(session, "call", call.id)
     audit.record(session, actor, "call.phase", call, **{"from": current.value, "to": to.value,
                                                          "at": now.isoformat(), "reason": reason.strip()})
 

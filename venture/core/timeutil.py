@@ -1,17 +1,17 @@
 """Time helpers: the server clock is the only clock that decides anything."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def local_to_utc(naive: datetime, zone: str) -> datetime:
     """A wall-clock time in a named zone, as a UTC moment."""
-    return naive.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    return naive.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def utc_to_local(moment: datetime, zone: str) -> datetime:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from venture.accounts.models import User
 from venture.audit import services as audit
-from venture.bodies.models import OrganizingBody, Organizer, PoolExpert
+from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
 from venture.core.errors import DomainError
 from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token, token_digest

@@ -6,8 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (JSON, CheckConstraint, Enum, ForeignKey, Index, Integer, String,
-                        UniqueConstraint)
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from venture.accounts.models import User
@@ -48,6 +47,7 @@ class Proposal(Base):
         CheckConstraint("(status = 'draft') = (number IS NULL)", name="number_once_submitted"),
         CheckConstraint("requested_fen >= 0", name="requested_not_negative"),
         Index("ix_proposals_call_status", "call_id", "status"),
+        Index("ix_proposals_status_submitted", "status", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +73,10 @@ class Proposal(Base):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     submitted_at: Mapped[datetime | None]
     version_count: Mapped[int] = mapped_column(default=0)
+    # Kept by the comments and showcase services for fast sorting of listings.
+    comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    support_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    comments_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -28,8 +28,16 @@ from venture.core.tokens import new_token, token_digest
 from venture.groups.models import Group, GroupKind
 from venture.mail import services as mail
 from venture.proposals import files, leaks, storage
-from venture.proposals.models import (Attachment, Proposal, ProposalStatus, ProposalVersion,
-                                      ReceiptCounter, StashedForm, line_subtotal_fen)
+from venture.proposals.models import (
+    Attachment,
+    Proposal,
+    ProposalStatus,
+    ProposalVersion,
+    ReceiptCounter,
+    StashedForm,
+    line_subtotal_fen,
+)
+from venture.search import services as search
 
 MAX_BUDGET_LINES = 60
 MAX_SECTION_CHARS = 20_000
@@ -366,6 +374,7 @@ def submit(session: Session, actor: User, proposal: Proposal, *, confirmed_warni
     proposal.version_count += 1
     proposal.submitted_at = now
     session.flush()
+    search.enqueue(session, "proposal", proposal.id)
     audit.record(session, actor, "proposal.submitted", proposal, number=proposal.number,
                  version=version.version_no, fingerprint=version.fingerprint,
                  submitted_at=now.isoformat(), **{"from": previous.value})
@@ -385,6 +394,7 @@ def withdraw(session: Session, actor: User, proposal: Proposal, now: datetime | 
         raise DomainError(_l("Only a submitted proposal can be withdrawn."))
     proposal.status = ProposalStatus.WITHDRAWN
     session.flush()
+    search.enqueue(session, "proposal", proposal.id)
     audit.record(session, actor, "proposal.withdrawn", proposal, number=proposal.number,
                  at=now.isoformat())
 

@@ -4,8 +4,18 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, current_app, flash, jsonify, make_response, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select

@@ -1,0 +1,1 @@
+"""Public comments on proposals, replies, reports and moderation."""

@@ -1,0 +1,1 @@
+"""The public showcase of submitted proposals: pages, listings, support, feeds."""
