@@ -64,8 +64,9 @@ def _register_blueprints(app: Flask) -> None:
     from venture.invitations.views import bp as invitations
     from venture.pages.views import bp as pages
     from venture.proposals.views import bp as proposals
+    from venture.showcase.views import bp as showcase
 
-    for blueprint in (pages, accounts, groups, bodies, invitations, admin, calls, proposals):
+    for blueprint in (pages, accounts, groups, bodies, invitations, admin, calls, proposals, showcase):
         app.register_blueprint(blueprint)
 
 

@@ -35,6 +35,9 @@ ACCESS = {
     "proposals.submit": {"owner"}, "proposals.withdraw": {"owner"},
     "proposals.receipt": {"owner", "organizer"}, "proposals.version": {"owner", "organizer"},
     "proposals.download": {"owner", "organizer"},
+    "proposals.attachment_visibility": {"owner"},
+    "showcase.proposal": "public", "showcase.index": "public", "showcase.call_proposals": "public",
+    "showcase.feed": "public", "showcase.support": "signed_in",
 }
 ROLES = ["anonymous", "resident", "other_owner", "owner", "reviewer", "other_organizer", "organizer", "admin"]
 

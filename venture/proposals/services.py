@@ -325,6 +325,15 @@ def remove_attachment(session: Session, actor: User, attachment: Attachment,
         audit.record(session, actor, "proposal.attachment_removed", proposal, attachment=attachment.id)
 
 
+def set_attachment_public(session: Session, actor: User, attachment: Attachment, public: bool) -> None:
+    """The group chooses which files residents may see on the public page."""
+    attachment.is_public = public
+    session.flush()
+    audit.record(session, actor, "proposal.attachment_visibility", attachment.proposal,
+                 attachment=attachment.id, public=public)
+    search.enqueue(session, "proposal", attachment.proposal_id)
+
+
 def _next_number(session: Session, call: Call, now: datetime) -> str:
     year = now.year
     code = call.kind.code

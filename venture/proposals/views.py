@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Forbidden, NotFound
 
 from venture import permissions
 from venture.core.errors import DomainError
@@ -278,14 +278,21 @@ def version(proposal_id: str, version_no: str) -> Any:
 @bp.route("/attachments/<attachment_id>")
 def download(attachment_id: str) -> Any:
     attachment = load_or_404(Attachment, attachment_id)
-    if not current_user.is_authenticated:
-        return redirect(url_for("accounts.login", next=request.path))
-    permissions.require(current_user, "attachment:download", attachment)
+    if not permissions.can(current_user, "attachment:download", attachment):
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login", next=request.path))
+        raise Forbidden()
     try:
         data = storage.read(attachment.stored_name)
     except OSError:
         raise NotFound() from None
     kind = files.FileKind(attachment.kind)
+    if not permissions.can(current_user, "proposal:edit", attachment.proposal):
+        # Anyone outside the group gets the file without its document properties.
+        try:
+            data = files.strip_metadata(kind, data)
+        except files.UploadRejected:
+            raise NotFound() from None
     response = Response(data, mimetype=files.MIME_TYPES[kind])
     name = files.safe_filename(attachment.filename)
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
@@ -297,3 +304,16 @@ def download(attachment_id: str) -> Any:
     return response
 
 
+
+
+@bp.route("/proposals/<proposal_id>/attachments/<attachment_id>/public", methods=["POST"])
+@login_required
+def attachment_visibility(proposal_id: str, attachment_id: str) -> Any:
+    proposal = load_or_404(Proposal, proposal_id, "proposal:edit")
+    attachment = next((a for a in proposal.attachments if str(a.id) == attachment_id), None)
+    if attachment is None:
+        raise NotFound()
+    services.set_attachment_public(db.session, current_user, attachment, request.form.get("public") == "1")
+    flash(_("The file is shown on the public page.") if attachment.is_public
+          else _("The file is no longer shown on the public page."), "success")
+    return redirect(url_for("proposals.edit", proposal_id=proposal.id, _anchor="attachments"))

@@ -1,0 +1,131 @@
+"""Support (支持) for public proposals, and the queries behind listings."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from venture.accounts.models import User
+from venture.audit import services as audit
+from venture.calls.models import Call
+from venture.core.errors import DomainError
+from venture.proposals.models import Proposal, ProposalVersion
+from venture.showcase import visibility
+from venture.showcase.models import Support
+
+PAGE_SIZE = 20
+SORTS = {
+    "newest": Proposal.submitted_at,
+    "discussed": Proposal.comment_count,
+    "supported": Proposal.support_count,
+}
+
+
+def _recount(session: Session, proposal: Proposal) -> None:
+    proposal.support_count = session.scalar(
+        select(func.count(Support.id)).where(Support.proposal_id == proposal.id)) or 0
+
+
+def support(session: Session, actor: User, proposal: Proposal) -> None:
+    exists = session.scalar(select(Support.id).where(Support.proposal_id == proposal.id,
+                                                     Support.user_id == actor.id))
+    if exists is not None:
+        raise DomainError(_l("You already support this proposal."))
+    try:
+        with session.begin_nested():
+            session.add(Support(proposal_id=proposal.id, user_id=actor.id))
+            session.flush()
+    except IntegrityError:  # a double click racing itself
+        raise DomainError(_l("You already support this proposal.")) from None
+    _recount(session, proposal)
+    audit.record(session, actor, "proposal.supported", proposal)
+
+
+def withdraw_support(session: Session, actor: User, proposal: Proposal) -> None:
+    removed = session.execute(delete(Support).where(Support.proposal_id == proposal.id,
+                                                    Support.user_id == actor.id)).rowcount
+    if not removed:
+        raise DomainError(_l("You do not support this proposal."))
+    _recount(session, proposal)
+    audit.record(session, actor, "proposal.support_withdrawn", proposal)
+
+
+def supports(session: Session, user: Any, proposal: Proposal) -> bool:
+    if not getattr(user, "id", None):
+        return False
+    return session.scalar(select(Support.id).where(Support.proposal_id == proposal.id,
+                                                   Support.user_id == user.id)) is not None
+
+
+@dataclass
+class Listing:
+    items: list[tuple[Proposal, ProposalVersion]]
+    next_cursor: str | None
+
+
+def encode_cursor(value: Any, ident: int) -> str:
+    raw = json.dumps([value.isoformat() if hasattr(value, "isoformat") else value, ident])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, sort: str) -> tuple[Any, int] | None:
+    if not cursor or len(cursor) > 200:
+        return None
+    try:
+        value, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if sort == "newest":
+            from datetime import datetime
+
+            value = datetime.fromisoformat(value)
+        else:
+            value = int(value)
+        return value, int(ident)
+    except (ValueError, TypeError):
+        return None
+
+
+def listing(session: Session, *, call_id: int | None = None, kind: str = "", theme: str = "",
+            district: str = "", sort: str = "newest", cursor: str | None = None,
+            page_size: int = PAGE_SIZE) -> Listing:
+    """One page of public proposals, newest or most discussed or most
+    supported first, with keyset pagination (fast on deep pages)."""
+    column = SORTS.get(sort, SORTS["newest"])
+    query = visibility.public_proposals()
+    if call_id is not None:
+        query = query.where(Proposal.call_id == call_id)
+    if kind:
+        query = query.where(Call.kind == kind)
+    if theme:
+        query = query.where(Proposal.theme == theme)
+    if district:
+        query = query.where(Proposal.district == district)
+    after = decode_cursor(cursor, sort)
+    if after is not None:
+        value, ident = after
+        query = query.where(or_(column < value, and_(column == value, Proposal.id < ident)))
+    rows = session.scalars(query.order_by(column.desc(), Proposal.id.desc()).limit(page_size + 1)
+                           .options(selectinload(Proposal.group), selectinload(Proposal.call))).all()
+    more = len(rows) > page_size
+    rows = list(rows[:page_size])
+    versions = latest_versions(session, rows)
+    items = [(p, versions[p.id]) for p in rows if p.id in versions]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, column.key), last.id)
+    return Listing(items, next_cursor)
+
+
+def latest_versions(session: Session, proposals: list[Proposal]) -> dict[int, ProposalVersion]:
+    """The latest submitted version of each proposal, in one query."""
+    if not proposals:
+        return {}
+    wanted = [and_(ProposalVersion.proposal_id == p.id, ProposalVersion.version_no == p.version_count)
+              for p in proposals]
+    return {v.proposal_id: v for v in session.scalars(select(ProposalVersion).where(or_(*wanted)))}
