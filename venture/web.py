@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
         html_lang=lambda: HTML_LANG[locale_code()],
         other_languages=_other_languages,
         is_organizer=lambda: permissions.is_any_organizer(current_user),
+        display_timezone=select_timezone,
     )
     app.jinja_env.filters.update(datetime=format_moment, date=format_day, money=format_money,
                                  safe_html=sanitize.safe)

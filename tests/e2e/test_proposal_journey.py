@@ -39,6 +39,7 @@ from venture.extensions import db
 LOCALES = ["zh_CN", "en"]
 PHONE_WIDTH = 360
 ZONE = ZoneInfo("Asia/Shanghai")
+BODY = "天河区民政局"
 ORGANIZER = "organizer@example.org"
 OWNER = "owner@example.org"
 RECEIPT_NUMBER = re.compile(r"\d{4}-(ML|SV)-\d{4}")
@@ -149,7 +150,7 @@ def organizer_creates_and_opens_a_call(server: LiveServer, page: Any, t: Catalog
     now = datetime.now(ZONE).replace(second=0, microsecond=0, tzinfo=None)
     closes = now + timedelta(days=10, hours=3)
     page.goto(server(f"/bodies/{body_id}/calls/new"))
-    expect(h1(page)).to_have_text(t("New call for %(body)s", body="天河区民政局"))
+    expect(h1(page)).to_have_text(t("New call for %(body)s", body=BODY))
     assert_accessible(page)
     page.get_by_label(t("Micro-livelihood project"), exact=True).check()
     page.get_by_label(t("Title"), exact=True).fill(text["call"])
@@ -217,7 +218,7 @@ def test_organizer_opens_a_call_and_a_group_submits_a_proposal(
     text = TEXT[locale]
     organizer_id = make_user(app, ORGANIZER, name=text["organizer"])
     set_user_locale(app, organizer_id, locale)
-    body_id = make_body(app, ORGANIZER)
+    body_id = make_body(app, ORGANIZER, name=BODY)
     owner_id = make_user(app, OWNER, name=text["owner"])
     set_user_locale(app, owner_id, locale)
     make_group(app, owner_id, name=text["group"])
