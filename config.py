@@ -102,3 +102,11 @@ WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 # Attachments: the largest single file and the most per proposal, in bytes.
 ATTACHMENT_MAX_BYTES = _int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 PROPOSAL_ATTACHMENTS_MAX_BYTES = _int("PROPOSAL_ATTACHMENTS_MAX_BYTES", 30 * 1024 * 1024)
+
+# Comments: posts (and replies) allowed per user, per user whose account is younger
+# than COMMENT_NEW_ACCOUNT_HOURS, and per client address, in COMMENT_WINDOW seconds.
+COMMENT_LIMIT_PER_USER = _int("COMMENT_LIMIT_PER_USER", 10)
+COMMENT_LIMIT_NEW_ACCOUNT = _int("COMMENT_LIMIT_NEW_ACCOUNT", 3)
+COMMENT_LIMIT_PER_ADDRESS = _int("COMMENT_LIMIT_PER_ADDRESS", 30)
+COMMENT_WINDOW = _int("COMMENT_WINDOW", 10 * 60)
+COMMENT_NEW_ACCOUNT_HOURS = _int("COMMENT_NEW_ACCOUNT_HOURS", 24)

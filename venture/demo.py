@@ -117,6 +117,8 @@ def load(session: Session, only_if_empty: bool = True) -> bool:
 
     own_groups = [g for g in session.scalars(select(Group).order_by(Group.id))][:4]
     demo_calls.load(session, bureau, users["organizer"], password_hash, [own_groups[0], own_groups[2]])
+    demo_calls.load_showcase(session, users["organizer"],
+                             [users[h] for h in ("resident", "resident2", "resident3", "reviewer4")])
     audit.record(session, None, "demo.loaded", object_type="site", object_id=None)
     return True
 

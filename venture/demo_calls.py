@@ -165,3 +165,41 @@ def load(session: Session, body: OrganizingBody, organizer: User, password_hash:
         if submit:
             proposals.submit(session, owner, proposal, confirmed_warnings=True, now=when + timedelta(minutes=30))
     calls.close_due_calls(session, now=now)
+
+
+COMMENTS = [
+    "这个项目我们楼里的老人很需要，希望能覆盖到周末。",
+    "预算里的场地费是否可以和居委会协调免费使用？",
+    "Great idea. Could the sessions also run in the evening for working parents?",
+    "我愿意报名做志愿者，每周二下午有空。",
+    "建议在项目结束后公开服务记录，让居民知道钱花在哪里。",
+    "How will you reach older people who do not use smartphones?",
+]
+REPLIES = ["谢谢建议，我们会在方案里补充。", "Thanks — we will add an evening session.", "同意楼上的意见。"]
+
+
+def load_showcase(session: Session, organizer: User, residents: list[User]) -> None:
+    """Comments, replies, supports, one hidden and one reported comment."""
+    from sqlalchemy import select
+
+    from venture.comments import services as comments
+    from venture.proposals.models import Proposal, ProposalStatus
+    from venture.showcase import services as showcase
+
+    public = session.scalars(select(Proposal).where(Proposal.status == ProposalStatus.SUBMITTED)
+                             .order_by(Proposal.id)).all()
+    for index, proposal in enumerate(public[:12]):
+        for offset, resident in enumerate(residents[: 1 + index % len(residents)]):
+            showcase.support(session, resident, proposal)
+            if offset < 2:
+                comment = comments.post_comment(session, resident, proposal,
+                                                COMMENTS[(index + offset) % len(COMMENTS)])
+                if offset == 0 and index % 3 == 0:
+                    owner = next(m.user for m in proposal.group.memberships)
+                    comments.post_comment(session, owner, proposal, REPLIES[index % len(REPLIES)], parent=comment)
+    if public:
+        target = public[0]
+        spam = comments.post_comment(session, residents[-1], target, "加微信 領取免费礼品！！！ http://spam.example")
+        comments.hide_comment(session, organizer, spam, "广告内容 / advertising")
+        rude = comments.post_comment(session, residents[0], public[1], "这种项目纯属浪费钱。")
+        comments.report_comment(session, residents[1], rude, "人身攻击 / personal attack")

@@ -286,4 +286,13 @@ def _comment_delete(user: Any, comment: Any) -> bool:
 
 @rule("comment:report")
 def _comment_report(user: Any, comment: Any) -> bool:
-    return signed_in(user) and user.is_verified and comment.author_id != user.id
+    from venture.comments.models import CommentStatus
+
+    return (signed_in(user) and user.is_verified and comment.author_id != user.id
+            and comment.status is CommentStatus.VISIBLE and visibility.is_public(comment.proposal))
+
+
+@rule("comment:moderate_body")
+def _comment_moderate_body(user: Any, body: OrganizingBody) -> bool:
+    """The moderation queue and sensitive words of a body's calls."""
+    return is_organizer_of(user, body)

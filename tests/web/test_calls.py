@@ -195,3 +195,13 @@ def test_call_list_filters(app, client):
     assert titles("?phase=accepting") == {"Closing soon call", "Later call"}
     assert titles("?kind=social_venture") == set()
     assert client.get("/calls/?kind=<script>&phase=zzz&theme=" + "x" * 5000).status_code == 200
+
+
+def test_a_call_chooses_pre_moderation_and_may_change_it_while_open(app):
+    client, body_id = _organizer(app)
+    client.submit(f"/bodies/{body_id}/calls/new", call_form(comment_moderation="pre"))
+    call = _only_call(app)
+    assert call.comment_moderation == "pre"
+    client.submit(f"/calls/{call.id}/phase", {"to": "open"})
+    assert client.submit(f"/calls/{call.id}/edit", call_form(comment_moderation="post")).status_code == 302
+    assert _only_call(app).comment_moderation == "post"

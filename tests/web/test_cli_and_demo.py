@@ -131,6 +131,12 @@ def test_demo_has_calls_of_both_kinds_and_thirty_odd_proposals(app):
         assert all(p.current_attachments and p.budget for p in proposals)
         assert all(v.fingerprint == fingerprint(v.content) for p in submitted for v in p.versions)
         assert verify(db.session).ok
+        from venture.comments.models import Comment, CommentStatus
+        from venture.showcase.models import Support
+        statuses = [c.status for c in db.session.scalars(select(Comment))]
+        assert statuses.count(CommentStatus.HIDDEN) == 1 and statuses.count(CommentStatus.VISIBLE) >= 10
+        assert any(c.parent_id for c in db.session.scalars(select(Comment))), "replies"
+        assert db.session.scalar(select(db_count()).select_from(Support)) >= 10
 
 
 def test_calls_tick_records_closing(app):

@@ -39,6 +39,15 @@ EXPECTED = {
     "proposal:edit": {"member", "owner"},
     "proposal:view_submitted": {"member", "owner"},  # a draft: the organizers see it once submitted
     "attachment:download": {"member", "owner"},
+    # The proposal in this world is a draft: nobody sees it in public, supports or comments on it.
+    "proposal:view_public": set(),
+    "proposal:support": set(),
+    "comment:post": set(),
+    "comment:moderate": {"organizer"},
+    "comment:moderate_body": {"organizer"},
+    "comment:edit": {"resident"},
+    "comment:delete": {"resident"},
+    "comment:report": set(),  # the comment's proposal is not public
 }
 
 
@@ -82,10 +91,12 @@ def world(app):
         proposal = Proposal(call=call, group=group)
         attachment = Attachment(proposal=proposal, slot="other", filename="f.pdf", stored_name="abc", kind="pdf",
                                 size=1, sha256="0" * 64)
-        db.session.add_all([call, proposal, attachment])
+        from venture.comments.models import Comment
+        comment = Comment(proposal=proposal, author=users["resident"], body_markdown="x", body_html="x")
+        db.session.add_all([call, proposal, attachment, comment])
         db.session.commit()
         return {"group": group.id, "body": body.id, "call": call.id, "proposal": proposal.id,
-                "attachment": attachment.id}
+                "attachment": attachment.id, "comment": comment.id}
 
 
 def _subject(role):
@@ -100,6 +111,14 @@ def _object(action, ids):
         return next(m for m in group.memberships if m.role is MemberRole.MEMBER)
     if action.startswith("group:"):
         return group
+    if action == "comment:moderate_body":
+        return db.session.get(OrganizingBody, ids["body"])
+    if action in ("comment:post", "comment:moderate"):
+        from venture.proposals.models import Proposal
+        return db.session.get(Proposal, ids["proposal"])
+    if action.startswith("comment:"):
+        from venture.comments.models import Comment
+        return db.session.get(Comment, ids["comment"])
     if action.startswith("body:") or action == "call:create":
         return db.session.get(OrganizingBody, ids["body"])
     from venture.calls.models import Call

@@ -134,7 +134,7 @@ def test_only_files_marked_public_are_shown_and_without_their_metadata(app, clie
     assert "李慧敏" in str(files.extract_metadata(files.FileKind.PDF, original))
 
 
-def test_support_once_withdraw_and_counts(app, world):
+def test_support_once_withdraw_and_counts(app, world, lock_before):
     resident = Client(app, app.response_class, use_cookies=True)
     login(resident, "resident@example.org")
     url = f"/proposals/{world['proposal']}/support"
@@ -146,7 +146,15 @@ def test_support_once_withdraw_and_counts(app, world):
     assert "1 resident supports this proposal." in page and "Withdraw my support" in page
     resident.submit(url, {"withdraw": "1"})
     with app.app_context():
-        assert db.session.get(Proposal, world["proposal"]).support_count == 0
+        proposal = db.session.get(Proposal, world["proposal"])
+        assert proposal.support_count == 0
+        assert proposal.lock_version == lock_before, "support does not disturb the group's editor"
+
+
+@pytest.fixture
+def lock_before(app, world):
+    with app.app_context():
+        return db.session.get(Proposal, world["proposal"]).lock_version
 
 
 def test_the_groups_own_members_and_unverified_users_cannot_support(app, world):

@@ -101,6 +101,10 @@ class CallForm(FlaskForm):
     notice_days = IntegerField(_l("Public notice (days)"), default=7,
                                validators=[InputRequired(REQUIRED), NumberRange(min=1, max=60)])
     criteria = FieldList(FormField(CriterionForm), min_entries=RUBRIC_ROWS, max_entries=20)
+    comment_moderation = RadioField(
+        _l("Residents' comments"), default="post",
+        choices=choices([("post", _l("Appear at once; moderators hide what breaks the rules")),
+                         ("pre", _l("Appear after a moderator approves them"))]))
 
     def validate_criteria(self, field: Any) -> None:
         for entry in field.entries:
@@ -116,6 +120,7 @@ class CallForm(FlaskForm):
 
     def fill_from(self, call: Call) -> None:
         self.kind.data = call.kind.value
+        self.comment_moderation.data = call.comment_moderation
         self.themes.data = "\n".join(call.themes)
         self.districts.data = "\n".join(call.districts)
         self.total_budget.data = fen_to_yuan(call.total_budget_fen)
@@ -156,6 +161,7 @@ class CallForm(FlaskForm):
             timezone=zone, sections=sections, required_attachments=attachments,
             reviewers_per_proposal=self.reviewers_per_proposal.data,
             min_fundable_score=Decimal(self.min_fundable_score.data), notice_days=self.notice_days.data,
+            comment_moderation=self.comment_moderation.data if self.comment_moderation.data in ("post", "pre") else "post",
             criteria=[CriterionSpec(name=e.form.name.data, weight=e.form.weight.data,
                                     max_points=Decimal(e.form.max_points.data), guidance=e.form.guidance.data or "")
                       for e in self.criteria.entries if not e.form.is_blank()],

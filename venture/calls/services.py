@@ -51,6 +51,7 @@ class CallRules:
     min_fundable_score: Decimal
     notice_days: int
     criteria: list[CriterionSpec] = field(default_factory=list)
+    comment_moderation: str = "post"  # "post" or "pre"
 
 
 def rules_problems(rules: CallRules) -> list[DomainError]:
@@ -132,6 +133,7 @@ def update_call(session: Session, actor: User, call: Call, rules: CallRules, now
     call.title, call.summary = rules.title, rules.summary
     call.text_markdown, call.text_html = rules.text_markdown, render_markdown(rules.text_markdown)
     call.closes_at = rules.closes_at
+    call.comment_moderation = rules.comment_moderation  # moderation is not a rule of the competition
     session.flush()
     search.enqueue(session, "call", call.id)
     audit.record(session, actor, "call.clarified", call,
@@ -173,6 +175,7 @@ def _apply_rules(call: Call, rules: CallRules) -> None:
     call.reviewers_per_proposal = rules.reviewers_per_proposal
     call.min_fundable_score = rules.min_fundable_score
     call.notice_days = rules.notice_days
+    call.comment_moderation = rules.comment_moderation
 
 
 def _replace_criteria(call: Call, specs: list[CriterionSpec]) -> None:

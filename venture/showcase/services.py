@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from venture.accounts.models import User
 from venture.audit import services as audit
@@ -28,8 +29,14 @@ SORTS = {
 
 
 def _recount(session: Session, proposal: Proposal) -> None:
-    proposal.support_count = session.scalar(
-        select(func.count(Support.id)).where(Support.proposal_id == proposal.id)) or 0
+    """A plain UPDATE: a resident's support must not disturb the group's
+    edit lock (``lock_version``) while they revise their draft."""
+    session.flush()
+    supporters = select(func.count(Support.id)).where(Support.proposal_id == proposal.id).scalar_subquery()
+    count = session.execute(update(Proposal).where(Proposal.id == proposal.id).values(support_count=supporters)
+                            .returning(Proposal.support_count),
+                            execution_options={"synchronize_session": False}).scalar_one()
+    set_committed_value(proposal, "support_count", count)
 
 
 def support(session: Session, actor: User, proposal: Proposal) -> None:
