@@ -169,6 +169,8 @@ def test_public_call_page_shows_rules_rubric_deadline_and_count(app, client):
     body_id = make_body(app, "org@example.org")
     call_id = make_call(app, body_id, Phase.OPEN)
     page = client.get(f"/calls/{call_id}", headers=EN).get_data(as_text=True)
+    assert "<title>2026 幸福社区微民生项目 · Venture</title>" in page
+    assert 'name="description" content="小额资助社区自治项目"' in page
     for text in ("2026 幸福社区微民生项目", "需求", "可行性", "40%", "Proposals submitted so far",
                  "days left", "CN¥200,000.00", "<h4>资助范围</h4>"):
         assert text in page, text
