@@ -28,6 +28,7 @@ run: install
 	@mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
+	$(FLASK) search rebuild
 	@echo ""
 	@echo "Venture is running at http://127.0.0.1:$(PORT)/  (stop with Ctrl-C)"
 	@echo ""
@@ -40,6 +41,10 @@ test: install
 serve: install
 	$(FLASK) db upgrade
 	VENTURE_ENV=$${VENTURE_ENV:-production} $(BIN)/gunicorn --config gunicorn.conf.py 'venture:create_app()'
+
+# Measure the pages against a bare reference (docs/PERFORMANCE.md); BENCH_ARGS="--scale city".
+bench: install
+	bench/run $(BENCH_ARGS)
 
 # Extract strings and merge them into both catalogues (then translate the new ones).
 messages: $(STAMP)

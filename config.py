@@ -110,3 +110,7 @@ COMMENT_LIMIT_NEW_ACCOUNT = _int("COMMENT_LIMIT_NEW_ACCOUNT", 3)
 COMMENT_LIMIT_PER_ADDRESS = _int("COMMENT_LIMIT_PER_ADDRESS", 30)
 COMMENT_WINDOW = _int("COMMENT_WINDOW", 10 * 60)
 COMMENT_NEW_ACCOUNT_HOURS = _int("COMMENT_NEW_ACCOUNT_HOURS", 24)
+
+# Search: how long a worker waits for the index's write lock before leaving
+# the update queued for the next drain (seconds).
+SEARCH_LOCK_TIMEOUT = float(os.environ.get("SEARCH_LOCK_TIMEOUT", "1"))

@@ -60,13 +60,15 @@ def _register_blueprints(app: Flask) -> None:
     from venture.admin.views import bp as admin
     from venture.bodies.views import bp as bodies
     from venture.calls.views import bp as calls
+    from venture.comments.views import bp as comments
     from venture.groups.views import bp as groups
     from venture.invitations.views import bp as invitations
     from venture.pages.views import bp as pages
     from venture.proposals.views import bp as proposals
+    from venture.search.views import bp as search
     from venture.showcase.views import bp as showcase
 
-    for blueprint in (pages, accounts, groups, bodies, invitations, admin, calls, proposals, showcase):
+    for blueprint in (pages, accounts, groups, bodies, invitations, admin, calls, proposals, showcase, comments, search):
         app.register_blueprint(blueprint)
 
 

@@ -126,6 +126,9 @@ def audit_verify() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, admin_cli, mail_cli, audit_cli, calls_cli):
+    from venture.bench.cli import bench_cli
+    from venture.search.cli import search_cli
+
+    for group in (db_cli, admin_cli, mail_cli, audit_cli, calls_cli, bench_cli, search_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo)

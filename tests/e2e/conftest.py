@@ -287,3 +287,31 @@ def make_group(app: Flask, owner_id: int, name: str = "Riverside Elders' Club") 
 
 def scroll_width(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def make_public_proposal(app: Flask, call_id: int, owner_email: str, group_id: int, title: str,
+                         theme: str = "长者关爱", summary: str | None = None, district: str = "天河区") -> int:
+    """A submitted proposal, public while its call shows proposals, made
+    through the services (as the group's owner would) without the browser."""
+    from decimal import Decimal
+
+    from tests.builders import pdf_bytes
+    from venture.accounts.models import User
+    from venture.calls.models import Call
+    from venture.groups.models import Group
+    from venture.proposals import services
+    from venture.proposals.services import BudgetLine, DraftContent
+
+    with app.test_request_context():
+        user = db.session.scalar(select(User).where(User.email == owner_email))
+        call = db.session.get(Call, call_id)
+        group = db.session.get(Group, group_id)
+        proposal = services.start_proposal(db.session, user, call, group)
+        services.save_draft(db.session, user, proposal, DraftContent(
+            title=title, summary=summary or f"{title}: {title}", district=district, theme=theme,
+            beneficiaries=20, sections={"problem": "空地荒废", "activities": "种菜", "beneficiaries": "老人"},
+            budget=[BudgetLine("种子", 300_000, Decimal(1))]), proposal.lock_version)
+        services.add_attachment(db.session, user, proposal, "a1", "预算表.pdf", pdf_bytes())
+        services.submit(db.session, user, proposal, confirmed_warnings=True)
+        db.session.commit()
+        return proposal.id

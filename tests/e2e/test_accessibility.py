@@ -14,7 +14,7 @@ from tests.e2e.conftest import HTML_LANG, LiveServer, Pages, assert_accessible, 
 OWNER = "owner@example.org"
 PHONE_WIDTH = 360
 PAGES = ["home", "login", "register", "register-with-errors", "group-create", "group",
-         "not-found"]
+         "not-found", "search"]
 LOCALES = ["zh_CN", "en"]
 
 
@@ -34,6 +34,14 @@ def open_page(name: str, server: LiveServer, page: Any) -> None:
             with page.expect_navigation():
                 page.locator("form[action$='/invite'] button[type=submit]").click()
             expect(page.locator("ul.plain li")).to_have_count(1)
+    elif name == "search":
+        from tests.builders import make_body, make_call
+
+        make_user(server.app, "org@example.org")
+        make_call(server.app, make_body(server.app, "org@example.org"))
+        assert server.app.test_cli_runner().invoke(args=["search", "rebuild"]).exit_code == 0
+        page.goto(server("/search?q=社区&district=天河区"))
+        expect(page.locator("ol.search-results mark").first).to_be_visible()
     elif name == "not-found":
         response = page.goto(server("/no-such-page"))
         assert response is not None and response.status == 404

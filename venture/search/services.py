@@ -1,17 +1,68 @@
-"""Keeping the search index in step with the database.
+"""Keeping the search index in step with the database, and searching it.
 
-``enqueue`` is called by the services that change what the public sees, in
-their own transaction. After the commit the request calls ``after_commit``,
-which drains the queue into the index off the request's path.
+The database is the truth; the index is derived and may lag.
+
+* ``enqueue`` is called by the services that change what the public sees,
+  in their own transaction: a row in ``search_queue``.
+* After the request commits, ``venture.web`` calls ``after_commit``. It
+  drains the queue into the index in a background daemon thread with its own
+  application context, so nobody waits for it. When ``SEARCH_SYNC`` is true
+  (the default under ``TESTING``) it drains in the request instead, so tests
+  see the index up to date when the response arrives.
+* Draining takes the index's one writer with a short timeout. If another
+  thread or process holds it (``LockError``), the rows stay queued for the
+  next drain: the holder drains again before it stops, the next writing
+  request tries again, and ``flask --app venture search sync`` (run it from
+  cron every minute, like ``calls tick``) is the safety net.
+* ``document_for`` reads the public face of an object from the database;
+  None means "not public": the document is deleted from the index.
+* ``search`` re-checks every hit against the database before showing it, and
+  builds titles and snippets from the database, not from the index: a lagging
+  index never shows a hidden comment, a withdrawn or draft proposal, an old
+  version's text or a group's name while review is blind.
 """
 from __future__ import annotations
 
-from flask import g, has_request_context
-from sqlalchemy.orm import Session
+import math
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from html import unescape
+from typing import Any
 
+from flask import Flask, current_app, g, has_request_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+from werkzeug.routing import BuildError
+from whoosh import query as wq
+from whoosh.writing import CLEAR
+
+from venture.calls.models import CALL_KIND_LABELS, Call, CallKind, Phase
+from venture.comments.models import Comment, CommentStatus
+from venture.proposals.models import Proposal
+from venture.search import analysis
+from venture.search.index import LockError, clean_query, get_index, parse, positive_terms, to_naive_utc
 from venture.search.models import SearchQueue
+from venture.showcase.visibility import identity_revealed, public_proposals, public_version
 
 KINDS = frozenset({"call", "proposal", "comment"})
+KIND_LABELS = {"call": _l("Call"), "proposal": _l("Proposal"), "comment": _l("Comment")}
+BATCH = 200  # objects loaded per query
+QUEUE_BATCH = 500  # queue rows per drain round
+MAX_MATCHES = 1000  # hits considered per search (counts say "more than" beyond)
+MAX_PAGE = 100
+SNIPPET_CHARS = 160
+# Filter in the form -> field in the index. As elsewhere on the site, "kind"
+# is the kind of call (social venture, micro-livelihood); "type" is what a
+# result is (call, proposal, comment).
+FILTER_FIELDS = {"type": "kind", "call": "call_id", "kind": "call_kind", "theme": "theme", "district": "district"}
 
 
 def enqueue(session: Session, kind: str, object_id: int) -> None:
@@ -23,6 +74,569 @@ def enqueue(session: Session, kind: str, object_id: int) -> None:
         g.search_queued = True
 
 
-def after_commit(app: object) -> None:
-    """Drain the queue into the index without holding up the request.
-    (Until the index exists, queued rows simply wait for ``search rebuild``.)"""
+# The public face of an object ---------------------------------------------------------
+
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|hr)\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def html_text(html: str) -> str:
+    """Plain text of our own sanitised HTML (block elements become line breaks)."""
+    return unescape(_ANY_TAG.sub("", _BLOCK_TAG.sub("\n", html or "")))
+
+
+def _join(*parts: Any) -> str:
+    return "\n".join(str(part).strip() for part in parts if part and str(part).strip())
+
+
+def _keywords(values: Iterable[str]) -> str:
+    return ",".join(value.replace(",", " ") for value in values if value)
+
+
+def _call_doc(call: Call) -> dict[str, Any] | None:
+    if not call.is_public:
+        return None
+    return {
+        "doc_key": f"call:{call.id}", "kind": "call", "object_id": call.id, "call_id": str(call.id),
+        "call_kind": call.kind.value, "theme": _keywords(call.themes), "district": _keywords(call.districts),
+        "title": call.title,
+        "body": _join(call.summary, html_text(call.text_html), " ".join(call.themes), " ".join(call.districts),
+                      call.body.name),
+        "group": "", "created": to_naive_utc(call.published_at or call.created_at),
+    }
+
+
+def _proposal_doc(proposal: Proposal) -> dict[str, Any] | None:
+    version = public_version(proposal)
+    if version is None:
+        return None
+    content = version.content
+    call = proposal.call
+    return {
+        "doc_key": f"proposal:{proposal.id}", "kind": "proposal", "object_id": proposal.id,
+        "call_id": str(call.id), "call_kind": call.kind.value,
+        "theme": _keywords([content.get("theme") or ""]), "district": _keywords([content.get("district") or ""]),
+        "title": content.get("title") or "",
+        "body": _join(content.get("summary"), *(s.get("text") for s in content.get("sections", [])),
+                      *(line.get("item") for line in content.get("budget", [])),
+                      content.get("district"), content.get("theme")),
+        # While review is blind the group is not named anywhere public: not even here.
+        "group": proposal.group.name if identity_revealed(call) else "",
+        "created": to_naive_utc(version.submitted_at),
+    }
+
+
+def _comment_doc(comment: Comment) -> dict[str, Any] | None:
+    if comment.status is not CommentStatus.VISIBLE:
+        return None
+    proposal = comment.proposal
+    version = public_version(proposal)
+    if version is None:
+        return None
+    content = version.content
+    # Authors are never indexed (an applicant team's comment must stay
+    # anonymous while review is blind; residents' names add nothing).
+    return {
+        "doc_key": f"comment:{comment.id}", "kind": "comment", "object_id": comment.id,
+        "call_id": str(proposal.call_id), "call_kind": proposal.call.kind.value,
+        "theme": _keywords([content.get("theme") or ""]), "district": _keywords([content.get("district") or ""]),
+        "title": "", "body": html_text(comment.body_html), "group": "",
+        "created": to_naive_utc(comment.created_at),
+    }
+
+
+_BUILDERS: dict[str, Callable[[Any], dict[str, Any] | None]] = {
+    "call": _call_doc, "proposal": _proposal_doc, "comment": _comment_doc}
+
+
+def _load(session: Session, kind: str, ids: Iterable[int]) -> dict[int, Any]:
+    """The objects of one kind, with what their documents need, by id."""
+    found: dict[int, Any] = {}
+    for chunk in _chunks(sorted(set(ids)), BATCH):
+        stmt: Select[Any]
+        if kind == "call":
+            stmt = select(Call).where(Call.id.in_(chunk)).options(joinedload(Call.body))
+        elif kind == "proposal":
+            stmt = (select(Proposal).where(Proposal.id.in_(chunk))
+                    .options(selectinload(Proposal.versions), joinedload(Proposal.call), joinedload(Proposal.group)))
+        else:
+            stmt = (select(Comment).where(Comment.id.in_(chunk))
+                    .options(joinedload(Comment.proposal).joinedload(Proposal.call),
+                             joinedload(Comment.proposal).selectinload(Proposal.versions)))
+        found.update((obj.id, obj) for obj in session.scalars(stmt).unique())
+    return found
+
+
+def documents_for(session: Session, kind: str, ids: Iterable[int]) -> dict[int, dict[str, Any] | None]:
+    """The public document of each object, or None for those not public (or gone)."""
+    ids = list(ids)
+    objects = _load(session, kind, ids)
+    build = _BUILDERS[kind]
+    documents: dict[int, dict[str, Any] | None] = {}
+    for object_id in ids:
+        try:
+            documents[object_id] = build(objects[object_id]) if object_id in objects else None
+        except Exception:  # noqa: BLE001 - one odd object must not block the queue: it is left out
+            current_app.logger.exception("search: cannot index %s %s; it is left out of the index", kind, object_id)
+            documents[object_id] = None
+    return documents
+
+
+def document_for(session: Session, kind: str, object_id: int) -> dict[str, Any] | None:
+    """What the index may hold about an object, read from the database; None
+    when the object is not public (its document is then deleted)."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    return documents_for(session, kind, [object_id])[object_id]
+
+
+def visible_ids(session: Session, kind: str, ids: Iterable[int]) -> set[int]:
+    """Which of these objects the public may see now (one query per kind)."""
+    found: set[int] = set()
+    for chunk in _chunks(sorted(set(ids)), MAX_MATCHES):
+        if kind == "call":
+            stmt: Select[Any] = select(Call.id).where(Call.id.in_(chunk), Call.phase != Phase.DRAFT)
+        elif kind == "proposal":
+            stmt = public_proposals().where(Proposal.id.in_(chunk)).with_only_columns(Proposal.id)
+        else:
+            stmt = (public_proposals().join(Comment, Comment.proposal_id == Proposal.id)
+                    .where(Comment.status == CommentStatus.VISIBLE, Comment.id.in_(chunk))
+                    .with_only_columns(Comment.id))
+        found.update(session.scalars(stmt))
+    return found
+
+
+def public_keys(session: Session) -> list[tuple[str, int]]:
+    """Every public object, as (kind, id)."""
+    calls = session.scalars(select(Call.id).where(Call.phase != Phase.DRAFT).order_by(Call.id))
+    proposals = session.scalars(public_proposals().with_only_columns(Proposal.id).order_by(Proposal.id))
+    comments = session.scalars(public_proposals().join(Comment, Comment.proposal_id == Proposal.id)
+                               .where(Comment.status == CommentStatus.VISIBLE)
+                               .with_only_columns(Comment.id).order_by(Comment.id))
+    return ([("call", i) for i in calls] + [("proposal", i) for i in proposals]
+            + [("comment", i) for i in comments])
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# Draining the queue -------------------------------------------------------------------
+
+@dataclass
+class Drained:
+    rows: int = 0       # queue rows processed
+    indexed: int = 0    # documents written
+    deleted: int = 0    # documents removed (no longer public)
+    locked: bool = False  # another worker held the writer: rows left queued
+
+
+def _affected(session: Session, keys: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
+    """A call's change touches its proposals and their comments (whether the
+    group is named follows the call's phase); a proposal's, its comments."""
+    wanted: dict[str, set[int]] = {kind: set() for kind in KINDS}
+    for kind, object_id in keys:
+        wanted[kind].add(object_id)
+    for chunk in _chunks(sorted(wanted["call"]), BATCH):
+        wanted["proposal"].update(session.scalars(select(Proposal.id).where(Proposal.call_id.in_(chunk))))
+    for chunk in _chunks(sorted(wanted["proposal"]), BATCH):
+        wanted["comment"].update(session.scalars(select(Comment.id).where(Comment.proposal_id.in_(chunk))))
+    return wanted
+
+
+def process_queue(target: Flask | Session, limit: int = QUEUE_BATCH, timeout: float | None = None) -> Drained:
+    """Index (or delete) what up to ``limit`` queued rows name, then remove
+    those rows. Takes the index writer within ``timeout`` seconds or leaves
+    the rows queued (``locked``). ``target`` is the application (an app
+    context is opened) or a session inside one."""
+    if isinstance(target, Flask):
+        from venture.extensions import db
+
+        with target.app_context():
+            return process_queue(db.session, limit, timeout)
+    session = target
+    if timeout is None:
+        timeout = float(current_app.config.get("SEARCH_LOCK_TIMEOUT", 1.0))
+    if session.scalar(select(SearchQueue.id).limit(1)) is None:
+        session.rollback()
+        return Drained()
+    session.rollback()  # hold no database lock while waiting for the index's
+    try:
+        writer = get_index().writer(timeout)
+    except LockError:
+        return Drained(locked=True)
+    try:
+        rows = session.execute(select(SearchQueue.id, SearchQueue.kind, SearchQueue.object_id)
+                               .order_by(SearchQueue.id).limit(limit)).all()
+        wanted = _affected(session, {(row.kind, row.object_id) for row in rows if row.kind in KINDS})
+        documents = {kind: documents_for(session, kind, ids) for kind, ids in wanted.items() if ids}
+        gone_calls = [i for i, doc in documents.get("call", {}).items() if doc is None]
+        session.rollback()  # only plain values are kept; release the snapshot
+        result = Drained(rows=len(rows))
+        # Under a call that is gone or not public nothing is public: this also
+        # clears what a deleted call's cascade took with it.
+        for call_id in gone_calls:
+            writer.delete_by_term("call_id", str(call_id))
+        for kind, docs in documents.items():
+            for object_id, doc in docs.items():
+                if doc is None:
+                    writer.delete_by_term("doc_key", f"{kind}:{object_id}")
+                    result.deleted += 1
+                else:
+                    writer.update_document(**doc)
+                    result.indexed += 1
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    session.execute(delete(SearchQueue).where(SearchQueue.id.in_([row.id for row in rows])))
+    session.commit()
+    return result
+
+
+def drain(app: Flask, timeout: float | None = None, max_rounds: int = 50) -> Drained:
+    """Process the queue until it is empty or another worker has the writer.
+    The queue is looked at again after each round, once the writer is
+    released, so a row whose own drain found the lock taken is not stranded."""
+    total = Drained()
+    for _round in range(max_rounds):
+        result = process_queue(app, timeout=timeout)
+        total.rows += result.rows
+        total.indexed += result.indexed
+        total.deleted += result.deleted
+        if result.locked:
+            total.locked = True
+            break
+        if result.rows == 0:
+            break
+    return total
+
+
+class _Drainer:
+    """One background drainer per application and process: a wake-up while
+    it runs makes it go round once more instead of starting another thread."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.running = False
+        self.again = False
+
+    def wake(self) -> None:
+        with self.lock:
+            if self.running:
+                self.again = True
+                return
+            self.running = True
+        threading.Thread(target=self._run, name="search-drain", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            _drain_quietly(self.app)
+            with self.lock:
+                if not self.again:
+                    self.running = False
+                    return
+                self.again = False
+
+
+def _drain_quietly(app: Flask) -> None:
+    try:
+        drain(app)
+    except Exception:  # noqa: BLE001 - the index is derived: log, keep the rows, never fail the caller
+        app.logger.exception("search: the index could not be updated; the queue is kept for the next drain")
+
+
+_drainers_lock = threading.Lock()
+
+
+def after_commit(app: Flask) -> None:
+    """Drain the queue into the index without holding up the request (in the
+    request itself when SEARCH_SYNC, the default under TESTING). Never raises."""
+    try:
+        if app.config.get("SEARCH_SYNC", app.testing):
+            _drain_quietly(app)
+            return
+        with _drainers_lock:
+            drainer = app.extensions.get("venture.search.drainer")
+            if drainer is None:
+                drainer = app.extensions["venture.search.drainer"] = _Drainer(app)
+        drainer.wake()
+    except Exception:  # noqa: BLE001
+        app.logger.exception("search: could not start draining the queue")
+
+
+def drain_if_waiting(app: Flask, session: Session) -> None:
+    """Rows left queued (the writer was busy, a worker died) are picked up
+    by the next search: it wakes the drainer."""
+    if session.scalar(select(SearchQueue.id).limit(1)) is not None:
+        after_commit(app)
+
+
+def rebuild(session: Session,
+            progress: Callable[[list[tuple[str, int]]], AbstractContextManager[Iterable[tuple[str, int]]]] | None = None,
+            timeout: float = 30.0) -> int:
+    """Replace the whole index with the public objects of the database, and
+    empty the queue of what it covers. Readers see the old index until the
+    new one is committed. Returns the number of documents."""
+    # Rows queued from now on are kept: they may describe changes made after
+    # the objects below were read.
+    upto = session.scalar(select(func.max(SearchQueue.id))) or 0
+    keys = public_keys(session)
+    session.rollback()
+    writer = get_index().writer(timeout)
+    count = 0
+    try:
+        with (progress(keys) if progress else nullcontext(keys)) as items:
+            for chunk in _chunks(items, BATCH):
+                by_kind: dict[str, list[int]] = {}
+                for kind, object_id in chunk:
+                    by_kind.setdefault(kind, []).append(object_id)
+                for kind, ids in by_kind.items():
+                    for doc in documents_for(session, kind, ids).values():
+                        if doc is not None:
+                            writer.add_document(**doc)
+                            count += 1
+                session.rollback()  # let other writers in between chunks
+        writer.commit(mergetype=CLEAR)
+    except BaseException:
+        writer.cancel()
+        raise
+    session.execute(delete(SearchQueue).where(SearchQueue.id <= upto))
+    session.commit()
+    return count
+
+
+# Searching ----------------------------------------------------------------------------
+
+@dataclass
+class Match:
+    kind: str
+    object_id: int
+    call_id: str
+    call_kind: str
+    themes: tuple[str, ...]
+    districts: tuple[str, ...]
+
+    def values(self, name: str) -> tuple[str, ...]:
+        return {"type": (self.kind,), "call": (self.call_id,), "kind": (self.call_kind,),
+                "theme": self.themes, "district": self.districts}[name]
+
+
+@dataclass
+class Hit:
+    kind: str
+    kind_label: Any
+    object_id: int
+    url: str
+    title: Markup
+    snippet: Markup
+    context: str = ""        # the call (and proposal) it belongs to
+    group: str = ""          # only once the call names its groups
+    created: Any = None
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Results:
+    query: str = ""
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    more: bool = False       # more than MAX_MATCHES matched; only the best are counted
+    page: int = 1
+    per_page: int = 10
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    message: Any = None
+    searched: bool = False
+    elapsed_ms: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _matches(searcher: Any, query: wq.Query, filters: dict[str, str], newest_first: bool) -> tuple[list[Match], bool]:
+    restrict = None
+    if filters:
+        restrict = wq.And([wq.Term(FILTER_FIELDS[name], value) for name, value in filters.items()])
+    options: dict[str, Any] = {"limit": MAX_MATCHES, "filter": restrict}
+    if newest_first:
+        options.update(sortedby="created", reverse=True)
+    results = searcher.search(query, **options)
+    scored = results.scored_length()
+    if scored == 0:
+        return [], False
+    reader = searcher.reader()
+    columns = {name: reader.column_reader(name) for name in
+               ("kind", "object_id", "call_id", "call_kind", "theme", "district")}
+    found = []
+    for rank in range(scored):
+        docnum = results.docnum(rank)
+        values = {name: column[docnum] for name, column in columns.items()}
+        found.append(Match(
+            kind=values["kind"], object_id=int(values["object_id"]), call_id=values["call_id"],
+            call_kind=values["call_kind"],
+            themes=tuple(v.strip() for v in (values["theme"] or "").split(",") if v.strip()),
+            districts=tuple(v.strip() for v in (values["district"] or "").split(",") if v.strip())))
+    return found, scored >= MAX_MATCHES and len(results) > MAX_MATCHES
+
+
+def _passes(match: Match, filters: dict[str, str], skip: str | None = None) -> bool:
+    return all(value in match.values(name) for name, value in filters.items() if name != skip)
+
+
+def _url(endpoint: str, anchor: str | None = None, **values: Any) -> str:
+    try:
+        return url_for(endpoint, _anchor=anchor, **values)
+    except BuildError:  # the page is not there (yet): a plain path that will be
+        path = {"calls.show": "/calls/{call_id}", "showcase.proposal": "/proposals/{proposal_id}"}[endpoint]
+        return path.format(**values) + (f"#{anchor}" if anchor else "")
+
+
+def _present(session: Session, matches: list[Match], wanted: set[str]) -> list[Hit]:
+    """The page's hits, titled and highlighted from the database's truth."""
+    loaded = {kind: _load(session, kind, [m.object_id for m in matches if m.kind == kind]) for kind in KINDS}
+    hits = []
+    for match in matches:
+        obj = loaded[match.kind].get(match.object_id)
+        doc = _BUILDERS[match.kind](obj) if obj is not None else None
+        if doc is None:  # changed since the visibility check
+            continue
+        hit = Hit(kind=match.kind, kind_label=KIND_LABELS[match.kind], object_id=match.object_id, url="",
+                  title=analysis.highlight(doc["title"], wanted),
+                  snippet=analysis.highlight(doc["body"], wanted, SNIPPET_CHARS), created=doc["created"])
+        if match.kind == "call":
+            hit.url = _url("calls.show", call_id=obj.id)
+            hit.context = obj.body.name
+        elif match.kind == "proposal":
+            hit.url = _url("showcase.proposal", proposal_id=obj.id)
+            hit.context = obj.call.title
+            hit.group = doc["group"]
+        else:
+            proposal = obj.proposal
+            version = public_version(proposal)
+            hit.url = _url("showcase.proposal", anchor=f"comment-{obj.id}", proposal_id=proposal.id)
+            hit.title = escape(_("Comment on “%(title)s”", title=version.content.get("title") or ""))
+            hit.context = proposal.call.title
+        hits.append(hit)
+    return hits
+
+
+def _facets(session: Session, matches: list[Match], filters: dict[str, str]) -> dict[str, list[FacetValue]]:
+    """Counts by type of result, call, kind of call, theme and district among
+    the visible matches; each with the other filters applied, so the other
+    choices stay in view."""
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FILTER_FIELDS}
+    for match in matches:
+        for name in FILTER_FIELDS:
+            if _passes(match, filters, skip=name):
+                counts[name].update(set(match.values(name)))
+    call_ids = [int(v) for v in counts["call"] if v.isdigit()]
+    titles = dict(session.execute(select(Call.id, Call.title).where(Call.id.in_(call_ids),
+                                                                    Call.phase != Phase.DRAFT)).all()) if call_ids else {}
+    labels: dict[str, Callable[[str], str | None]] = {
+        "type": lambda v: str(KIND_LABELS[v]) if v in KIND_LABELS else None,
+        "call": lambda v: titles.get(int(v)) if v.isdigit() else None,
+        "kind": lambda v: str(CALL_KIND_LABELS[CallKind(v)]) if v in CallKind._value2member_map_ else None,
+        "theme": lambda v: v, "district": lambda v: v,
+    }
+    facets = {}
+    for name, counter in counts.items():
+        values = []
+        for value, count in sorted(counter.items(), key=lambda item: (-item[1], item[0])):
+            label = labels[name](value)
+            if label:
+                values.append(FacetValue(value, label, count, filters.get(name) == value))
+        facets[name] = values
+    return facets
+
+
+@dataclass
+class FilterChoices:
+    calls: list[tuple[str, str]]
+    themes: list[str]
+    districts: list[str]
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    """The values a filter may take: those of the public calls."""
+    rows = session.execute(select(Call.id, Call.title, Call.themes, Call.districts)
+                           .where(Call.phase != Phase.DRAFT).order_by(Call.closes_at.desc(), Call.id)).all()
+    return FilterChoices(calls=[(str(row.id), row.title) for row in rows],
+                         themes=sorted({t for row in rows for t in row.themes or []}),
+                         districts=sorted({d for row in rows for d in row.districts or []}))
+
+
+def search(query_text: str | None, filters: dict[str, str] | None = None, page: int = 1,
+           per_page: int = 10, session: Session | None = None) -> Results:
+    """Search public calls, proposals and comments. ``filters`` (type, call,
+    kind, theme, district: see FILTER_FIELDS) must already be validated. With
+    filters and no words, lists the newest matching items."""
+    from venture.extensions import db
+
+    started = time.perf_counter()
+    session = session or db.session
+    filters = {name: value for name, value in (filters or {}).items() if value and name in FILTER_FIELDS}
+    text = clean_query(query_text)
+    results = Results(query=text, per_page=per_page, page=max(1, min(page or 1, MAX_PAGE)))
+    parsed = parse(text)
+    if parsed is None:
+        if text:
+            results.message = _l("Nothing to search for in what you typed. Type one or more words, "
+                                 "for example 养老 or “社区花园”.")
+            return results
+        if not filters:
+            return results
+    query = parsed if parsed is not None else wq.Every()
+    search_index = get_index()
+    for attempt in (1, 2):
+        try:
+            with search_index.searcher() as searcher:
+                everything, more = _matches(searcher, query, {}, newest_first=parsed is None)
+                chosen, more = _matches(searcher, query, filters, parsed is None) if filters else (everything, more)
+            break
+        except LockError:
+            raise
+        except Exception:
+            if attempt == 2:
+                raise
+            search_index.reset()  # files changed under an old searcher: open again
+    # Defence in depth: the index may lag behind the database.
+    allowed: set[tuple[str, int]] = set()
+    for kind in KINDS:
+        ids = {m.object_id for m in everything + chosen if m.kind == kind}
+        if ids:
+            allowed.update((kind, object_id) for object_id in visible_ids(session, kind, ids))
+    everything = [m for m in everything if (m.kind, m.object_id) in allowed]
+    chosen = [m for m in chosen if (m.kind, m.object_id) in allowed]
+    results.searched = True
+    results.total, results.more = len(chosen), more
+    results.page = min(results.page, results.pages)
+    start = (results.page - 1) * per_page
+    results.hits = _present(session, chosen[start:start + per_page],
+                            positive_terms(parsed) if parsed is not None else set())
+    results.facets = _facets(session, everything, filters)
+    results.elapsed_ms = (time.perf_counter() - started) * 1000
+    return results
