@@ -1,0 +1,122 @@
+"""The bare reference for the benchmark: the same rows from the same
+database, one SQLAlchemy query per kind of row, no sign-in, no layout, no
+translations, a bare Jinja template. What Venture's pages cost beyond this
+is the price of the framework around them.
+
+Serve it like the application, with the same gunicorn settings::
+
+    DATABASE_URL=... BIND=127.0.0.1:8101 .venv/bin/gunicorn --config gunicorn.conf.py \
+        --chdir bench bare_app:app
+"""
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, abort, request
+from sqlalchemy import and_, or_, select
+
+from venture.accounts.models import User
+from venture.calls.models import Call, Phase
+from venture.comments.models import Comment, CommentStatus
+from venture.extensions import make_engine
+from venture.proposals.models import Proposal, ProposalStatus, ProposalVersion
+from venture.showcase.services import decode_cursor
+from venture.showcase.visibility import SHOWCASE_PHASES
+
+PAGE_SIZE = 20
+COMMENTS = 50
+
+app = Flask(__name__)
+engine = make_engine(os.environ.get("DATABASE_URL", "sqlite:///instance/venture.sqlite3"))
+
+_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{{ title }}</title></head><body>
+{% block body %}{% endblock %}</body></html>"""
+
+HOME = app.jinja_env.from_string(_PAGE.replace("{% block body %}{% endblock %}", """
+<h1>Open calls</h1><ul>{% for c in calls %}<li><a href="/calls/{{ c.id }}">{{ c.title }}</a>
+<p>{{ c.summary }}</p><p>{{ c.kind }} · closes {{ c.closes_at.isoformat() }}</p></li>{% endfor %}</ul>"""))
+
+CALLS = app.jinja_env.from_string(_PAGE.replace("{% block body %}{% endblock %}", """
+<h1>Calls</h1><ul>{% for c in calls %}<li><a href="/calls/{{ c.id }}">{{ c.title }}</a> {{ c.phase }} {{ c.kind }}
+<p>{{ c.summary }}</p><p>{{ c.themes|join(", ") }} · {{ c.districts|join(", ") }}</p>
+<p>{{ c.opens_at.isoformat() }} – {{ c.closes_at.isoformat() }}</p></li>{% endfor %}</ul>"""))
+
+LISTING = app.jinja_env.from_string(_PAGE.replace("{% block body %}{% endblock %}", """
+<h1>Proposals</h1><ol>{% for p in rows %}<li><a href="/proposals/{{ p.id }}">{{ p.content.title }}</a>
+<p>{{ p.content.summary }}</p><p>{{ p.number }} · {{ p.content.district }} · {{ p.content.theme }} ·
+{{ "%.2f"|format(p.requested_fen / 100) }} · {{ p.comment_count }} · {{ p.support_count }} ·
+{{ p.submitted_at.isoformat() }}</p></li>{% endfor %}</ol>
+{% if next %}<a href="?after={{ next }}">next</a>{% endif %}"""))
+
+PROPOSAL = app.jinja_env.from_string(_PAGE.replace("{% block body %}{% endblock %}", """
+<p><a href="/calls/{{ p.call_id }}">{{ p.call_title }}</a></p>
+<h1>{{ p.content.title }}</h1><p>{{ p.number }}</p><p>{{ p.content.summary }}</p>
+<dl><dt>District</dt><dd>{{ p.content.district }}</dd><dt>Theme</dt><dd>{{ p.content.theme }}</dd>
+<dt>Beneficiaries</dt><dd>{{ p.content.beneficiaries }}</dd><dt>Requested</dt>
+<dd>{{ "%.2f"|format(p.content.requested_fen / 100) }}</dd><dt>Submitted</dt><dd>{{ p.submitted_at.isoformat() }}</dd></dl>
+{% for s in p.content.sections %}<h2>{{ s.title }}</h2><div>{{ s.text }}</div>{% endfor %}
+<table>{% for line in p.content.budget %}<tr><td>{{ line.item }}</td><td>{{ line.unit_cost_fen }}</td>
+<td>{{ line.quantity }}</td><td>{{ line.subtotal_fen }}</td></tr>{% endfor %}</table>
+<p>{{ p.support_count }} supports</p><h2>Comments ({{ p.comment_count }})</h2>
+<ol>{% for c in comments %}<li id="c{{ c.id }}"><p>{{ c.display_name }} · {{ c.created_at.isoformat() }}</p>
+{{ c.body_html|safe }}</li>{% endfor %}</ol>"""))
+
+
+def _public() -> Any:
+    latest = and_(ProposalVersion.proposal_id == Proposal.id, ProposalVersion.version_no == Proposal.version_count)
+    return (select(Proposal.id, Proposal.call_id, Proposal.number, Proposal.submitted_at, Proposal.requested_fen,
+                   Proposal.comment_count, Proposal.support_count, ProposalVersion.content)
+            .join(ProposalVersion, latest).join(Call, Call.id == Proposal.call_id)
+            .where(Proposal.status == ProposalStatus.SUBMITTED, Proposal.version_count > 0,
+                   Call.phase.in_(SHOWCASE_PHASES)))
+
+
+@app.route("/")
+def home() -> Any:
+    with engine.connect() as connection:
+        calls = connection.execute(
+            select(Call.id, Call.title, Call.summary, Call.kind, Call.closes_at)
+            .where(Call.phase == Phase.OPEN, Call.closes_at > datetime.now(UTC))
+            .order_by(Call.closes_at).limit(6)).all()
+    return HOME.render(title="Venture", calls=calls)
+
+
+@app.route("/calls/")
+def calls() -> Any:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Call.id, Call.title, Call.summary, Call.kind, Call.phase, Call.themes, Call.districts,
+                   Call.opens_at, Call.closes_at)
+            .where(Call.phase != Phase.DRAFT).order_by(Call.closes_at.desc())).all()
+    return CALLS.render(title="Calls", calls=rows)
+
+
+@app.route("/calls/<int:call_id>/proposals")
+def listing(call_id: int) -> Any:
+    query = _public().where(Proposal.call_id == call_id)
+    after = decode_cursor(request.args.get("after"), "newest")
+    if after is not None:
+        value, ident = after
+        query = query.where(or_(Proposal.submitted_at < value,
+                                and_(Proposal.submitted_at == value, Proposal.id < ident)))
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
+                                  .limit(PAGE_SIZE)).all()
+    return LISTING.render(title="Proposals", rows=rows, next=None)
+
+
+@app.route("/proposals/<int:proposal_id>")
+def proposal(proposal_id: int) -> Any:
+    with engine.connect() as connection:
+        row = connection.execute(_public().add_columns(Call.title.label("call_title"))
+                                 .where(Proposal.id == proposal_id)).first()
+        if row is None:
+            abort(404)
+        comments = connection.execute(
+            select(Comment.id, Comment.body_html, Comment.created_at, Comment.parent_id, User.display_name)
+            .join(User, User.id == Comment.author_id)
+            .where(Comment.proposal_id == proposal_id, Comment.status == CommentStatus.VISIBLE)
+            .order_by(Comment.id).limit(COMMENTS)).all()
+    return PROPOSAL.render(title=row.content["title"], p=row, comments=comments)
