@@ -207,3 +207,29 @@ def test_a_call_chooses_pre_moderation_and_may_change_it_while_open(app):
     client.submit(f"/calls/{call.id}/phase", {"to": "open"})
     assert client.submit(f"/calls/{call.id}/edit", call_form(comment_moderation="post")).status_code == 302
     assert _only_call(app).comment_moderation == "post"
+
+
+def _queries(app, client, path):
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen = []
+    listener = lambda *args, **kwargs: seen.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_call_list_and_home_query_counts_do_not_grow(app, client):
+    make_user(app, "org@example.org")
+    first = make_body(app, "org@example.org")
+    make_call(app, first, Phase.OPEN)
+    few = {path: _queries(app, client, path) for path in ("/calls/", "/")}
+    for index in range(8):
+        body = make_body(app, name=f"Body {index}")
+        make_call(app, body, Phase.OPEN, title=f"Call {index}")
+    assert {path: _queries(app, client, path) for path in ("/calls/", "/")} == few

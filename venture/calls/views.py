@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from venture import permissions
 from venture.bodies.models import OrganizingBody
@@ -35,7 +36,7 @@ def _phase_key(call: Call, now: Any) -> str:
 def index() -> Any:
     now = utcnow()
     calls = db.session.scalars(select(Call).where(Call.phase != Phase.DRAFT)
-                               .order_by(Call.closes_at.desc())).all()
+                               .options(selectinload(Call.body)).order_by(Call.closes_at.desc())).all()
     form = forms.CallFilterForm(request.args)
     form.theme.choices = [("", _("All themes"))] + [(t, t) for t in sorted({t for c in calls for t in c.themes})]
     form.district.choices = [("", _("All districts"))] + [(d, d) for d in sorted({d for c in calls for d in c.districts})]

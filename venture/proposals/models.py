@@ -48,6 +48,7 @@ class Proposal(Base):
         CheckConstraint("requested_fen >= 0", name="requested_not_negative"),
         Index("ix_proposals_call_status", "call_id", "status"),
         Index("ix_proposals_status_submitted", "status", "submitted_at", "id"),
+        Index("ix_proposals_call_status_submitted", "call_id", "status", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
