@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from venture.accounts.models import User
+from venture.bench.texts import IDEAS  # the same sample projects as the benchmark data
 from venture.bodies.models import OrganizingBody
 from venture.calls import services as calls
 from venture.calls.models import Call, CallKind, Phase
@@ -23,28 +24,6 @@ DISTRICTS = ["天河区", "越秀区", "海珠区", "白云区"]
 THEMES_SV = ["长者照护", "儿童与家庭", "残障支持", "社区治理"]
 THEMES_ML = ["邻里互助", "环境美化", "长者关爱", "文化活动"]
 
-IDEAS = [
-    ("长者饭堂送餐到家", "为行动不便的独居长者每天送一顿热饭，并借送餐探访了解其需要。",
-     "Hot meals delivered to older people living alone", "Daily hot lunches with a short visit to check on each person."),
-    ("四点半课堂", "放学后为双职工家庭的孩子提供作业辅导和阅读陪伴。",
-     "After-school homework club", "Homework help and reading for children of working parents until 6 pm."),
-    ("无障碍出行陪伴", "志愿者陪伴轮椅使用者就医、购物，并记录社区无障碍设施的问题。",
-     "Accessible outings with volunteers", "Volunteers accompany wheelchair users and map barriers in the neighbourhood."),
-    ("楼道花园", "把闲置楼道平台改造成居民共同照料的小花园。",
-     "Stairwell gardens", "Residents turn unused landings into small shared gardens."),
-    ("社区手语角", "每周一次手语学习和聋人居民交流活动。",
-     "Community sign-language corner", "A weekly sign-language class and meet-up with Deaf neighbours."),
-    ("认知症友好社区", "培训商户和志愿者识别并帮助认知症长者。",
-     "Dementia-friendly streets", "Shopkeepers and volunteers learn to recognise and help people with dementia."),
-    ("旧物修补站", "每月一次的修理日，志愿者帮居民修理小家电和衣物。",
-     "Repair café", "A monthly repair day for small appliances and clothes."),
-    ("新市民融入计划", "帮助新搬来的外来务工家庭认识社区资源。",
-     "Welcome circle for newcomers", "Helping newly arrived families find their way around local services."),
-    ("长者数字课堂", "教长者使用手机挂号、视频通话和识别诈骗。",
-     "Smartphone classes for older people", "Booking appointments, video calls and spotting scams."),
-    ("社区议事厅", "定期组织居民议事会，讨论并解决楼栋公共问题。",
-     "Residents' forum", "Regular meetings where residents decide how to fix shared problems."),
-]
 
 ORG_WORDS = ["康乐", "同心", "启明", "和美", "睦邻", "暖阳", "青松", "禾苗", "知行", "益友", "乐活", "安心"]
 TEAM_WORDS = ["邻里", "银龄", "巧手", "绿意", "书香", "红棉", "互助", "守望"]
