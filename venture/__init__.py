@@ -61,14 +61,19 @@ def _register_blueprints(app: Flask) -> None:
     from venture.bodies.views import bp as bodies
     from venture.calls.views import bp as calls
     from venture.comments.views import bp as comments
+    from venture.experts.views import bp as experts
     from venture.groups.views import bp as groups
     from venture.invitations.views import bp as invitations
     from venture.pages.views import bp as pages
+    from venture.panels.views import bp as panels
     from venture.proposals.views import bp as proposals
+    from venture.review.views import bp as review
+    from venture.screening.views import bp as screening
     from venture.search.views import bp as search
     from venture.showcase.views import bp as showcase
 
-    for blueprint in (pages, accounts, groups, bodies, invitations, admin, calls, proposals, showcase, comments, search):
+    for blueprint in (pages, accounts, groups, bodies, invitations, admin, calls, proposals, showcase, comments, search,
+                      experts, screening, panels, review):
         app.register_blueprint(blueprint)
 
 

@@ -9,6 +9,7 @@ from venture.groups.models import Group, GroupMembership
 from venture.invitations.models import Invitation
 from venture.mail.models import OutboxMail
 from venture.proposals.models import Attachment, Proposal, ProposalVersion, ReceiptCounter, StashedForm
+from venture.review.models import Assignment, Conflict, PanelDraw, PanelMember, Review, ReviewVersion
 from venture.search.models import SearchQueue
 from venture.showcase.models import Support
 
@@ -18,4 +19,5 @@ __all__ = [
     "AccountToken", "Attachment", "Call", "Criterion", "Proposal", "ProposalVersion", "ReceiptCounter",
     "StashedForm", "Comment", "CommentReport", "SensitiveWord", "SearchQueue", "Support", "AuditEvent", "Base", "Group", "GroupMembership", "Invitation", "LoginSession",
     "Organizer", "OrganizingBody", "OutboxMail", "PoolExpert", "User", "metadata",
+    "Assignment", "Conflict", "PanelDraw", "PanelMember", "Review", "ReviewVersion",
 ]

@@ -296,3 +296,91 @@ def _comment_report(user: Any, comment: Any) -> bool:
 def _comment_moderate_body(user: Any, body: OrganizingBody) -> bool:
     """The moderation queue and sensitive words of a body's calls."""
     return is_organizer_of(user, body)
+
+
+# Expert review: pool, panel, conflicts, assignments -------------------------------------
+
+REVIEW_VISIBLE_PHASES = frozenset({Phase.REVIEW, Phase.NOTICE, Phase.PUBLISHED})
+
+
+def _own_member(user: Any, member: Any) -> bool:
+    return signed_in(user) and member.expert.user_id == user.id
+
+
+@rule("expert:edit_profile")
+def _expert_edit_profile(user: Any, expert: PoolExpert) -> bool:
+    """Experts keep their own profile; the body's organizers may read it."""
+    return signed_in(user) and expert.user_id == user.id
+
+
+@rule("expert:view_profile")
+def _expert_view_profile(user: Any, expert: PoolExpert) -> bool:
+    return (signed_in(user) and expert.user_id == user.id) or is_organizer_of(user, expert.body_id)
+
+
+@rule("panel:respond")
+def _panel_respond(user: Any, member: Any) -> bool:
+    """Accept or decline being on a panel, before the review phase ends."""
+    from venture.review.models import MemberStatus
+
+    return (_own_member(user, member) and member.status is MemberStatus.INVITED
+            and member.call.phase in (Phase.OPEN, Phase.CLOSED, Phase.REVIEW))
+
+
+@rule("panel:declare_conflicts")
+def _panel_declare_conflicts(user: Any, member: Any) -> bool:
+    """Accepted members go through the applicant groups once the call has closed."""
+    from venture.review.models import MemberStatus
+
+    return (_own_member(user, member) and member.status is MemberStatus.ACCEPTED
+            and member.call.phase in (Phase.CLOSED, Phase.REVIEW))
+
+
+@rule("panel:withdraw")
+def _panel_withdraw(user: Any, member: Any) -> bool:
+    """The member or an organizer ends a member's part while review can still change."""
+    from venture.review.models import MemberStatus
+
+    if member.status is not MemberStatus.ACCEPTED or member.call.phase not in (Phase.OPEN, Phase.CLOSED, Phase.REVIEW):
+        return False
+    return _own_member(user, member) or is_organizer_of(user, member.call.body_id)
+
+
+def _assignment_is_mine(user: Any, assignment: Any) -> bool:
+    """The member's own live assignment, conflicts declared, no conflict with the group."""
+    from venture.review.models import Conflict, MemberStatus
+
+    member = assignment.member
+    if not (_own_member(user, member) and member.status is MemberStatus.ACCEPTED
+            and member.conflicts_declared_at is not None and assignment.ended_at is None):
+        return False
+    return not db.session.scalar(select(exists().where(
+        Conflict.member_id == member.id, Conflict.group_id == assignment.proposal.group_id)))
+
+
+@rule("assignment:view")
+def _assignment_view(user: Any, assignment: Any) -> bool:
+    """The blind view of an assigned proposal, from review on."""
+    return _assignment_is_mine(user, assignment) and assignment.proposal.call.phase in REVIEW_VISIBLE_PHASES
+
+
+@rule("assignment:score")
+def _assignment_score(user: Any, assignment: Any) -> bool:
+    """Scores are written and revised while the review phase lasts."""
+    return _assignment_is_mine(user, assignment) and assignment.proposal.call.phase is Phase.REVIEW
+
+
+@rule("assignment:see_opinion")
+def _assignment_see_opinion(user: Any, assignment: Any) -> bool:
+    """Residents' comments and support reach a reviewer only after their own
+    review is in, and only when the call says so."""
+    from venture.review.models import ReviewStatus
+
+    review = assignment.review
+    return (_assignment_view(user, assignment) and assignment.proposal.call.reviewers_see_opinion
+            and review is not None and review.status is ReviewStatus.SUBMITTED)
+
+
+@rule("review:my_assignments")
+def _review_my_assignments(user: Any, _obj: Any) -> bool:
+    return is_reviewer(user)

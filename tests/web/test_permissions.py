@@ -48,6 +48,15 @@ EXPECTED = {
     "comment:edit": {"resident"},
     "comment:delete": {"resident"},
     "comment:report": set(),  # the comment's proposal is not public
+    "expert:edit_profile": {"reviewer"},
+    "expert:view_profile": {"reviewer", "organizer"},
+    "panel:respond": set(),  # the reviewer has already accepted
+    "panel:declare_conflicts": {"reviewer"},
+    "panel:withdraw": {"reviewer", "organizer"},
+    "assignment:view": {"reviewer"},
+    "assignment:score": {"reviewer"},
+    "assignment:see_opinion": set(),  # no review submitted yet
+    "review:my_assignments": {"reviewer"},
 }
 
 
@@ -94,8 +103,20 @@ def world(app):
         from venture.comments.models import Comment
         comment = Comment(proposal=proposal, author=users["resident"], body_markdown="x", body_html="x")
         db.session.add_all([call, proposal, attachment, comment])
+        from venture.review.models import Assignment, MemberStatus, PanelMember
+        review_call = Call(body=body, kind=CallKind.MICRO_LIVELIHOOD, phase=Phase.REVIEW, title="r", summary="s",
+                           total_budget_fen=100, min_grant_fen=1, max_grant_fen=10,
+                           opens_at=utcnow() - timedelta(days=9), closes_at=utcnow() - timedelta(days=1),
+                           allow_registered=True, allow_grassroots=True)
+        reviewed = Proposal(call=review_call, group=other_group, status="submitted", number="2026-ML-0001",
+                            version_count=1)
+        expert = db.session.scalar(select(PoolExpert).where(PoolExpert.user_id == users["reviewer"].id))
+        member = PanelMember(call=review_call, expert=expert, status=MemberStatus.ACCEPTED,
+                             conflicts_declared_at=utcnow())
+        assignment = Assignment(proposal=reviewed, member=member)
+        db.session.add_all([review_call, reviewed, member, assignment])
         db.session.commit()
-        return {"group": group.id, "body": body.id, "call": call.id, "proposal": proposal.id,
+        return {"expert": expert.id, "member": member.id, "assignment": assignment.id,"group": group.id, "body": body.id, "call": call.id, "proposal": proposal.id,
                 "attachment": attachment.id, "comment": comment.id}
 
 
@@ -119,6 +140,13 @@ def _object(action, ids):
     if action.startswith("comment:"):
         from venture.comments.models import Comment
         return db.session.get(Comment, ids["comment"])
+    from venture.review.models import Assignment, PanelMember
+    if action.startswith("expert:"):
+        return db.session.get(PoolExpert, ids["expert"])
+    if action.startswith("panel:"):
+        return db.session.get(PanelMember, ids["member"])
+    if action.startswith("assignment:"):
+        return db.session.get(Assignment, ids["assignment"])
     if action.startswith("body:") or action == "call:create":
         return db.session.get(OrganizingBody, ids["body"])
     from venture.calls.models import Call

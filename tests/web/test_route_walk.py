@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from tests.builders import make_body, make_call, make_group, pdf_bytes
 from tests.conftest import Client, login, make_user
+from tests.review_builders import make_review_world
 from venture.calls.models import Phase
 from venture.extensions import db
 
@@ -65,7 +66,8 @@ def world(app):
     make_body(app, "other_organizer@example.org", name="Other body")
     call = make_call(app, body, Phase.OPEN)
     group = make_group(app, "owner@example.org")
-    make_group(app, "other_owner@example.org", name="Other team")
+    other_group = make_group(app, "other_owner@example.org", name="Other team")
+    review_ids = make_review_world(app, body, other_group, "reviewer@example.org")
     owner = Client(app, app.response_class, use_cookies=True)
     login(owner, "owner@example.org")
     proposal = int(owner.submit(f"/calls/{call}/apply", {"group": group}).location.split("/")[2])
@@ -86,7 +88,7 @@ def world(app):
         from venture.invitations.models import Invitation
         from venture.proposals.models import Attachment
         reviewer = db.session.scalar(select(User).where(User.email == "reviewer@example.org"))
-        db.session.add(PoolExpert(body_id=body, user_id=reviewer.id))
+        assert db.session.scalar(select(PoolExpert).where(PoolExpert.user_id == reviewer.id)) is not None
         from venture.comments.models import Comment
         resident = db.session.scalar(select(User).where(User.email == "resident@example.org"))
         comment = Comment(proposal_id=proposal, author_id=resident.id, body_markdown="Hi", body_html="<p>Hi</p>")
@@ -95,12 +97,13 @@ def world(app):
         group_row = db.session.get(Group, group)
         ids = {
             "group_id": group, "body_id": body, "call_id": call, "proposal_id": proposal, "version_no": 1,
-            "attachment_id": db.session.scalar(select(Attachment.id)),
+            "attachment_id": db.session.scalar(select(Attachment.id).where(Attachment.proposal_id == proposal)),
             "membership_id": group_row.memberships[0].id,
             "organizer_id": db.session.scalar(select(Organizer.id).where(Organizer.body_id == body)),
             "invitation_id": db.session.scalar(select(Invitation.id)),
             "comment_id": comment.id,
             "token": "not-a-real-token", "filename": "css/venture.css",
+            **review_ids,
         }
     return ids
 

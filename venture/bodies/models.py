@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from venture.accounts.models import User
@@ -71,8 +71,8 @@ class Organizer(Base):
 
 
 class PoolExpert(Base):
-    """An expert in a body's pool (专家库): the reviewer role. The expert
-    profile, panel draws and assignments build on this record."""
+    """An expert in a body's pool (专家库): the reviewer role, with the
+    profile that panel draws and conflict checks read."""
 
     __tablename__ = "pool_experts"
     __table_args__ = (UniqueConstraint("body_id", "user_id"),)
@@ -81,6 +81,14 @@ class PoolExpert(Base):
     body_id: Mapped[int] = mapped_column(ForeignKey("organizing_bodies.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Keys of venture.review.expertise.AREAS, e.g. ["finance", "social_work"].
+    expertise: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # [{"name": "...", "credit_code": "...", "relation": "employer|past_employer|board|tie",
+    #   "until": "2024"}]: organisations the expert is or was tied to.
+    affiliations: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
+    available: Mapped[bool] = mapped_column(default=True, server_default=true())
+    availability_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    profile_updated_at: Mapped[datetime | None]
 
     body: Mapped[OrganizingBody] = relationship(back_populates="experts")
     user: Mapped[User] = relationship()

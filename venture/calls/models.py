@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from venture.bodies.models import OrganizingBody
@@ -127,6 +127,9 @@ class Call(Base):
     notice_days: Mapped[int] = mapped_column(default=7)
     # "post": comments appear at once; "pre": after a moderator approves them.
     comment_moderation: Mapped[str] = mapped_column(String(4), default="post", server_default="post")
+    # Residents' comments and support are kept from a reviewer until their own
+    # review is submitted; a call may show them afterwards.
+    reviewers_see_opinion: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
 

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from venture.accounts.models import User
@@ -25,6 +25,23 @@ class ProposalStatus(enum.StrEnum):
     def label(self) -> str:
         return str(STATUS_LABELS[self])
 
+
+class Screening(enum.StrEnum):
+    """资格初审: checked against the call's published conditions once it closes."""
+    PENDING = "pending"
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+
+    @property
+    def label(self) -> str:
+        return str(SCREENING_LABELS[self])
+
+
+SCREENING_LABELS = {
+    Screening.PENDING: _l("Not screened yet"),
+    Screening.ELIGIBLE: _l("Eligible"),
+    Screening.INELIGIBLE: _l("Not eligible"),
+}
 
 STATUS_LABELS = {
     ProposalStatus.DRAFT: _l("Draft"),
@@ -78,6 +95,11 @@ class Proposal(Base):
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     support_count: Mapped[int] = mapped_column(default=0, server_default="0")
     comments_locked: Mapped[bool] = mapped_column(default=False, server_default=false())
+    screening: Mapped[Screening] = mapped_column(
+        Enum(Screening, native_enum=False, length=12, values_callable=lambda e: [m.value for m in e]),
+        default=Screening.PENDING, server_default=Screening.PENDING.value)
+    screening_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    screened_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -1,0 +1,1 @@
+"""A call's review panel: the draw, members' answers, conflicts of interest, assignments and progress."""

@@ -1,0 +1,1 @@
+"""Expert review: pool, panel draw, conflicts, screening, assignment and blind scoring."""
