@@ -121,6 +121,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('calls', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reviewers_see_opinion', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('review_due_at', venture.core.models.UTCDateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('pool_experts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('expertise', sa.JSON(), server_default='[]', nullable=False))
@@ -149,6 +150,7 @@ def downgrade() -> None:
         batch_op.drop_column('expertise')
 
     with op.batch_alter_table('calls', schema=None) as batch_op:
+        batch_op.drop_column('review_due_at')
         batch_op.drop_column('reviewers_see_opinion')
 
     op.drop_table('review_versions')

@@ -130,6 +130,8 @@ class Call(Base):
     # Residents' comments and support are kept from a reviewer until their own
     # review is submitted; a call may show them afterwards.
     reviewers_see_opinion: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When reviewers should be done; shown on their dashboard and in reminders.
+    review_due_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
 
