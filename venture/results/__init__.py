@@ -1,0 +1,1 @@
+"""Results: aggregation of scores, the funding line, the public notice and publication."""
