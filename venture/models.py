@@ -9,6 +9,7 @@ from venture.groups.models import Group, GroupMembership
 from venture.invitations.models import Invitation
 from venture.mail.models import OutboxMail
 from venture.proposals.models import Attachment, Proposal, ProposalVersion, ReceiptCounter, StashedForm
+from venture.results.models import ComponentScore, FundingAdjustment, Objection, ResultRecord
 from venture.review.models import Assignment, Conflict, PanelDraw, PanelMember, Review, ReviewVersion
 from venture.search.models import SearchQueue
 from venture.showcase.models import Support
@@ -20,4 +21,5 @@ __all__ = [
     "StashedForm", "Comment", "CommentReport", "SensitiveWord", "SearchQueue", "Support", "AuditEvent", "Base", "Group", "GroupMembership", "Invitation", "LoginSession",
     "Organizer", "OrganizingBody", "OutboxMail", "PoolExpert", "User", "metadata",
     "Assignment", "Conflict", "PanelDraw", "PanelMember", "Review", "ReviewVersion",
+    "ComponentScore", "FundingAdjustment", "Objection", "ResultRecord",
 ]

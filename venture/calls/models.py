@@ -98,6 +98,8 @@ class Call(Base):
         CheckConstraint("allow_registered OR allow_grassroots", name="someone_may_apply"),
         CheckConstraint("reviewers_per_proposal BETWEEN 1 AND 15", name="reviewers_range"),
         CheckConstraint("notice_days BETWEEN 1 AND 60", name="notice_range"),
+        CheckConstraint("aggregation_method IN ('mean', 'trimmed')", name="aggregation_method_known"),
+        CheckConstraint("component_weight >= 0 AND component_weight < 1", name="component_weight_range"),
         Index("ix_calls_phase_closes_at", "phase", "closes_at"),
     )
 
@@ -132,6 +134,18 @@ class Call(Base):
     reviewers_see_opinion: Mapped[bool] = mapped_column(default=False, server_default=false())
     # When reviewers should be done; shown on their dashboard and in reminders.
     review_due_at: Mapped[datetime | None]
+    # How scores become a result, published with the call (see venture.results.aggregate).
+    aggregation_method: Mapped[str] = mapped_column(String(10), default="mean", server_default="mean")
+    normalise_scores: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A composite score: this fraction comes from an organizer-entered component.
+    component_weight: Mapped[Decimal] = mapped_column(Numeric(3, 2), default=Decimal(0), server_default="0")
+    component_label: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    disagreement_threshold: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(20), server_default="20")
+    # Ties go to the higher mean on this criterion (its position), then to the earlier submission.
+    tie_criterion_position: Mapped[int | None]
+    notice_opened_at: Mapped[datetime | None]
+    notice_ends_at: Mapped[datetime | None]
+    results_published_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
 
