@@ -36,6 +36,10 @@ DATABASE_URL = os.environ.get(
 )
 DATABASE_ECHO = _flag("DATABASE_ECHO", False)
 
+# Venture's own log records at this level and above, as JSON lines on
+# standard error (see venture/logs.py): DEBUG, INFO, WARNING, ERROR.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
 # Left unset, a random key is generated once into instance/secret_key.
 SECRET_KEY = os.environ.get("SECRET_KEY") or None
 

@@ -33,8 +33,26 @@ def about() -> Any:
 
 @bp.route("/healthz")
 def healthz() -> Any:
+    """200 when the database answers and the search index can be opened;
+    503 naming what failed otherwise (for the load balancer and monitoring)."""
+    from flask import current_app
+
+    from venture.search.index import get_index
+
+    checks = {"database": "ok", "search_index": "ok"}
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+        checks["database"] = "unreachable"
+    search_index = get_index()
+    try:
+        with search_index.searcher() as searcher:
+            searcher.doc_count()
+    except Exception:  # noqa: BLE001 - an unreadable or corrupt index (or folder) means unhealthy
+        current_app.logger.exception("healthz: the search index cannot be opened")
+        search_index.reset()
+        checks["search_index"] = "unavailable"
+    failed = [name for name, state in checks.items() if state != "ok"]
+    if failed:
+        return jsonify(status="error", reason=failed[0], **checks), 503
+    return jsonify(status="ok", **checks)
