@@ -1,0 +1,161 @@
+"""The OpenAPI 3.1 description of ``/api/v1``, written by hand. A test
+checks that it names exactly the routes the application serves."""
+from __future__ import annotations
+
+from typing import Any
+
+VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "description": "A decimal number, written exactly."}
+FEN = {"type": "integer", "minimum": 0, "description": "Money in fen (1 yuan = 100 fen)."}
+URL = {"type": "string", "format": "uri"}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required or list(properties), **extra}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object({"error": _object({"code": INTEGER, "message": STRING})}),
+    "Criterion": _object({"position": INTEGER, "name": STRING, "weight": INTEGER, "max_points": DECIMAL}),
+    "TieCriterion": _object({"position": INTEGER, "name": STRING}),
+    "CallMethod": _object({
+        "name": {"type": "string", "enum": ["mean", "trimmed"]},
+        "normalise": BOOLEAN, "component_weight": DECIMAL, "component_label": STRING, "minimum_score": DECIMAL,
+        "reviewers_per_proposal": INTEGER, "disagreement_threshold": DECIMAL,
+        "tie_criterion": _nullable(_ref("TieCriterion")), "notice_days": INTEGER,
+    }),
+    "Call": _object({
+        "id": INTEGER, "title": STRING, "summary": STRING,
+        "kind": {"type": "string", "enum": ["social_venture", "micro_livelihood"]},
+        "body": _object({"id": INTEGER, "name": STRING}),
+        "phase": {"type": "string", "enum": ["open", "closed", "review", "notice", "published", "cancelled"]},
+        "dates": _object({"opens_at": DATE_TIME, "closes_at": DATE_TIME,
+                          "notice_opened_at": _nullable(DATE_TIME), "notice_ends_at": _nullable(DATE_TIME),
+                          "results_published_at": _nullable(DATE_TIME)}),
+        "budget": _object({"currency": {"const": "CNY"}, "total_fen": FEN, "min_grant_fen": FEN,
+                           "max_grant_fen": FEN}),
+        "themes": {"type": "array", "items": STRING},
+        "districts": {"type": "array", "items": STRING},
+        "criteria": {"type": "array", "items": _ref("Criterion")},
+        "method": _ref("CallMethod"),
+        "links": _object({"self": URL, "html": URL, "results": _nullable(URL), "objections": _nullable(URL)}),
+    }),
+    "CallList": _object({"calls": {"type": "array", "items": _ref("Call")}, "count": INTEGER}),
+    "ResultMethod": _object({
+        "name": {"type": "string", "enum": ["mean", "trimmed"]}, "normalise": BOOLEAN,
+        "component_weight": _nullable(DECIMAL), "component_label": _nullable(STRING),
+        "minimum_score": _nullable(DECIMAL), "budget_fen": _nullable(FEN),
+        "reviewers_per_proposal": _nullable(INTEGER), "disagreement_threshold": _nullable(DECIMAL),
+        "tie_criterion": _nullable(_ref("TieCriterion")),
+    }),
+    "Adjustment": _object({"amount_fen": _nullable(FEN), "set_aside": BOOLEAN, "reason": STRING}),
+    "ResultLine": _object({
+        "rank": INTEGER, "proposal": INTEGER, "number": STRING, "title": STRING, "group": STRING,
+        "group_kind": {"type": "string", "enum": ["registered", "grassroots"]},
+        "theme": _nullable(STRING), "district": _nullable(STRING), "request_fen": FEN, "amount_fen": FEN,
+        "outcome": {"type": "string", "enum": ["funded", "below_minimum", "no_score", "set_aside", "does_not_fit"]},
+        "score": _nullable(DECIMAL), "component": _nullable(DECIMAL), "final": _nullable(DECIMAL),
+        "criteria_means": {"type": "object", "additionalProperties": DECIMAL,
+                           "description": "The mean score on each criterion, keyed by its position."},
+        "reviews": INTEGER, "missing": INTEGER,
+        "notes": {"type": "array", "items": {"type": "string",
+                                             "enum": ["trimmed", "incomplete", "no_reviews", "no_component"]}},
+        "adjustment": _nullable(_ref("Adjustment")),
+    }),
+    "Totals": _object({"funded": INTEGER, "amount_fen": FEN, "budget_fen": FEN, "proposals": INTEGER}),
+    "Change": _object({
+        "proposal": INTEGER, "number": STRING, "what": STRING, "before": {}, "after": {}, "reason": STRING,
+        "objection": _nullable(INTEGER),
+    }, description="A change made between the proposed and the final result."),
+    "Result": _object({
+        "call": INTEGER, "stage": {"type": "string", "enum": ["proposed", "final"]},
+        "computed_at": _nullable(DATE_TIME), "method": _ref("ResultMethod"),
+        "criteria": {"type": "array", "items": _ref("Criterion")},
+        "lines": {"type": "array", "items": _ref("ResultLine")},
+        "totals": _ref("Totals"),
+        "changes": {"type": "array", "items": _ref("Change")},
+        "notice_ends_at": _nullable(DATE_TIME), "results_published_at": _nullable(DATE_TIME),
+        "record": _object({"stage": {"type": "string", "enum": ["proposed", "final"]}, "created_at": DATE_TIME,
+                           "fingerprint": STRING, "chain_seq": _nullable(INTEGER), "chain_head": STRING},
+                          description="The frozen record and the head of the audit chain right after it was "
+                                      "written: compare it with `flask --app venture audit verify`."),
+        "links": _object({"html": URL, "csv": URL, "xlsx": URL}),
+    }),
+    "Objection": _object({
+        "number": INTEGER, "lodged_at": DATE_TIME,
+        "line": _nullable(_object({"number": STRING, "title": _nullable(STRING)})),
+        "text": STRING, "status": {"type": "string", "enum": ["open", "upheld", "rejected"]},
+        "answer": _nullable(STRING), "answered_at": _nullable(DATE_TIME), "attachment": _nullable(URL),
+    }, description="An objection lodged during the public notice. The objector is never named."),
+    "ObjectionList": _object({"call": INTEGER, "objections": {"type": "array", "items": _ref("Objection")}}),
+}
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+NOT_FOUND = _json("Error", "No such public call, or (for results and objections) its public notice has not "
+                           "opened yet.")
+CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+PATHS: dict[str, Any] = {
+    "/api/v1/calls": {"get": {
+        "operationId": "listCalls", "summary": "Every public call (drafts are never listed).",
+        "responses": {"200": _json("CallList", "The calls, latest closing first.")},
+    }},
+    "/api/v1/calls/{call_id}": {"get": {
+        "operationId": "getCall", "summary": "One public call: its rules, rubric and scoring method.",
+        "parameters": [CALL_ID],
+        "responses": {"200": _json("Call", "The call."), "404": NOT_FOUND},
+    }},
+    "/api/v1/calls/{call_id}/results": {"get": {
+        "operationId": "getResults",
+        "summary": "The result shown in public: the proposed result during the notice, then the final one.",
+        "description": "Nothing of a result is public before its notice opens: until then this answers 404.",
+        "parameters": [CALL_ID],
+        "responses": {"200": _json("Result", "The frozen result record."), "404": NOT_FOUND},
+    }},
+    "/api/v1/calls/{call_id}/objections": {"get": {
+        "operationId": "listObjections", "summary": "Objections to the result and the organizer's answers.",
+        "parameters": [CALL_ID],
+        "responses": {"200": _json("ObjectionList", "The objections in the order they were lodged."),
+                      "404": NOT_FOUND},
+    }},
+    "/api/v1/openapi.json": {"get": {
+        "operationId": "getOpenAPI", "summary": "This document.",
+        "responses": {"200": {"description": "The OpenAPI 3.1 document.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }},
+}
+
+
+def document(server: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Venture open data API",
+            "version": VERSION,
+            "description": "Read-only public data: calls, and from the public notice on their results and "
+                           "objections. Responses may be cached for 60 seconds and read from any origin. "
+                           "Nothing is exposed that the public pages do not show.",
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "servers": [{"url": server or "/"}],
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }

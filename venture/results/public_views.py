@@ -1,0 +1,220 @@
+"""The public side of results: the results page with its charts and
+exports, objections during the notice, and each group's reviewer feedback.
+
+Everything here renders from the frozen result record and only from the
+public notice on (see :mod:`venture.results.public`); before that, every
+page and file answers 404, as if there were no result at all – there is
+none in public.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import NotFound
+
+from venture import permissions
+from venture.calls.models import Call
+from venture.core.errors import DomainError
+from venture.core.ratelimit import TooManyAttempts
+from venture.core.timeutil import utcnow
+from venture.extensions import db
+from venture.proposals import files, storage
+from venture.proposals.models import Proposal
+from venture.results import charts, exports, feedback, objections, public
+from venture.results.models import Objection, ObjectionStatus, ResultRecord
+from venture.results.public_forms import AnswerForm, ObjectionForm
+from venture.web import client_address, form_error, format_money, load_or_404
+
+bp = Blueprint("results_public", __name__)
+
+
+def _released(call_id: str) -> tuple[Call, ResultRecord]:
+    """The call and the record the public sees, or 404 (the embargo)."""
+    call = load_or_404(Call, call_id)
+    record = public.record_for(db.session, call)
+    if record is None:
+        raise NotFound()
+    return call, record
+
+
+# The results page and its files ------------------------------------------------------------
+
+@bp.route("/calls/<call_id>/results")
+def results(call_id: str) -> Any:
+    call, record = _released(call_id)
+    content = public.public_content(record)
+    listed = objections.public_list(db.session, call)
+    return render_template(
+        "results_public/results.html", call=call, record=record, content=content,
+        charts=charts.result_charts(content, format_money), objections=listed,
+        objection_numbers={o.id: o.number for o in listed}, printing=request.args.get("print") == "1",
+        can_lodge=permissions.can(current_user, "objection:lodge", call), now=utcnow(),
+        method=public.describe_method(content, format_money), labels=_labels())
+
+
+def _labels() -> dict[str, Any]:
+    """Words and helpers the results templates share."""
+    return {"outcome": public.OUTCOME_LABELS, "note": public.NOTE_LABELS, "change": public.CHANGE_LABELS,
+            "adjustment": lambda adjustment: exports.adjustment_text(adjustment, format_money),
+            "final": public.final_score}
+
+
+def _export(call_id: str, extension: str) -> Response:
+    call, record = _released(call_id)
+    content = public.public_content(record)
+    if extension == "csv":
+        data, mimetype = exports.to_csv(content), "text/csv; charset=utf-8"
+    else:
+        data = exports.to_xlsx(content, call.title)
+        mimetype = files.MIME_TYPES[files.FileKind.XLSX]
+    response = Response(data, mimetype=mimetype)
+    name, fallback = exports.file_names(call.id, record.stage.value, extension, call.title)
+    response.headers["Content-Disposition"] = exports.disposition(name, fallback)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/calls/<call_id>/results.csv")
+def results_csv(call_id: str) -> Any:
+    return _export(call_id, "csv")
+
+
+@bp.route("/calls/<call_id>/results.xlsx")
+def results_xlsx(call_id: str) -> Any:
+    return _export(call_id, "xlsx")
+
+
+# Objections -------------------------------------------------------------------------------------
+
+def _objection_form(record: ResultRecord) -> ObjectionForm:
+    form = ObjectionForm()
+    form.set_lines(objections.line_choices(record))
+    return form
+
+
+def _render_objections(call: Call, record: ResultRecord, status: int = 200, form: ObjectionForm | None = None,
+                       answer_forms: dict[int, AnswerForm] | None = None, too_many: str | None = None) -> Any:
+    listed = objections.public_list(db.session, call)
+    can_lodge = permissions.can(current_user, "objection:lodge", call)
+    if can_lodge and form is None:
+        form = _objection_form(record)
+    answer_forms = dict(answer_forms or {})
+    answerable = {o.id: o for o in objections.of_call(db.session, call)
+                  if permissions.can(current_user, "objection:answer", o)}
+    for objection_id, objection in answerable.items():
+        if objection_id not in answer_forms:
+            data = None
+            if objection.answer:
+                data = {"answer": objection.answer,
+                        "upheld": "yes" if objection.status is ObjectionStatus.UPHELD else "no"}
+            answer_forms[objection_id] = AnswerForm(prefix=f"answer-{objection_id}", formdata=None, data=data)
+    return render_template("results_public/objections.html", call=call, record=record, objections=listed,
+                           form=form if can_lodge else None, answer_forms=answer_forms, too_many=too_many,
+                           now=utcnow()), status
+
+
+@bp.route("/calls/<call_id>/objections")
+def objections_page(call_id: str) -> Any:
+    call, record = _released(call_id)
+    return _render_objections(call, record)
+
+
+@bp.route("/calls/<call_id>/objections", methods=["POST"])
+@login_required
+def lodge(call_id: str) -> Any:
+    call, record = _released(call_id)
+    permissions.require(current_user, "objection:lodge", call)
+    form = _objection_form(record)
+    if form.validate_on_submit():
+        upload = form.attachment.data
+        filename = getattr(upload, "filename", "") or ""
+        data = upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1) if filename else None
+        try:
+            objections.check_rate(current_user, client_address())
+            objection = objections.lodge(db.session, current_user, call, form.text.data, form.line.data or None,
+                                         filename, data)
+        except TooManyAttempts as error:
+            minutes = max(1, (error.retry_after + 59) // 60)
+            body, status = _render_objections(
+                call, record, 429, form=form,
+                too_many=_("You have lodged several objections in a short time. Wait %(minutes)d minutes, then "
+                           "send it again. Your text is kept below.", minutes=minutes))
+            return body, status, {"Retry-After": str(error.retry_after)}
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            number = objections.number_of(db.session, objection)
+            flash(_("Your objection is lodged as objection %(number)d. The organizer will answer it here, in "
+                    "public.", number=number), "success")
+            return redirect(url_for("results_public.objections_page", call_id=call.id,
+                                    _anchor=f"objection-{number}"))
+    return _render_objections(call, record, 422, form=form)
+
+
+@bp.route("/calls/<call_id>/objections/<objection_id>/answer", methods=["POST"])
+@login_required
+def answer(call_id: str, objection_id: str) -> Any:
+    call = load_or_404(Call, call_id)
+    permissions.require(current_user, "call:manage", call)
+    objection = load_or_404(Objection, objection_id)
+    if objection.call_id != call.id:
+        raise NotFound()
+    permissions.require(current_user, "objection:answer", objection)
+    record = public.record_for(db.session, call)
+    if record is None:
+        raise NotFound()
+    form = AnswerForm(prefix=f"answer-{objection.id}")
+    if form.validate_on_submit():
+        try:
+            objections.answer(db.session, current_user, objection, form.answer.data, form.upheld.data == "yes")
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            number = objections.number_of(db.session, objection)
+            flash(_("Objection %(number)d is answered; the answer is public.", number=number), "success")
+            return redirect(url_for("results_public.objections_page", call_id=call.id,
+                                    _anchor=f"objection-{number}"))
+    return _render_objections(call, record, 422, answer_forms={objection.id: form})
+
+
+@bp.route("/calls/<call_id>/objections/<objection_id>/file")
+def objection_file(call_id: str, objection_id: str) -> Any:
+    call, _record = _released(call_id)
+    objection = load_or_404(Objection, objection_id)
+    if objection.call_id != call.id or not objection.attachment_stored:
+        raise NotFound()
+    try:
+        kind = files.FileKind(objection.attachment_kind)
+        data = files.strip_metadata(kind, storage.read(objection.attachment_stored))
+    except (OSError, ValueError, files.UploadRejected):
+        raise NotFound() from None
+    number = objections.number_of(db.session, objection)
+    # Named by its number, not by the objector's own file name (which may name them).
+    extension = sorted(files.EXTENSIONS[kind])[0]
+    response = Response(data, mimetype=files.MIME_TYPES[kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="objection-{call.id}-{number}{extension}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# The group's feedback --------------------------------------------------------------------------------
+
+@bp.route("/proposals/<proposal_id>/feedback")
+@login_required
+def feedback_page(proposal_id: str) -> Any:
+    proposal = load_or_404(Proposal, proposal_id, "proposal:feedback")
+    call = proposal.call
+    record = public.record_for(db.session, call)
+    line = None
+    content = None
+    if record is not None:
+        content = public.public_content(record)
+        line = next((item for item in content["lines"] if item.get("proposal") == proposal.id), None)
+    return render_template("results_public/feedback.html", proposal=proposal, call=call, line=line,
+                           content=content, reviewers=feedback.for_proposal(db.session, proposal),
+                           labels=_labels())
