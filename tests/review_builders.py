@@ -68,8 +68,15 @@ def make_submitted_proposal(app: Flask, call_id: int, group_id: int, title: str 
             "attachments": [{"id": attachment.id, "slot": "a1", "filename": attachment.filename, "kind": "pdf",
                              "size": attachment.size, "sha256": attachment.sha256}],
         }
-        db.session.add(ProposalVersion(proposal_id=proposal.id, version_no=1, number=proposal.number,
-                                       submitted_at=now, content=content, fingerprint="0" * 64))
+        from venture.audit import services as audit
+        from venture.proposals.services import fingerprint
+
+        version = ProposalVersion(proposal_id=proposal.id, version_no=1, number=proposal.number,
+                                  submitted_at=now, content=content, fingerprint=fingerprint(content))
+        db.session.add(version)
+        db.session.flush()
+        audit.record(db.session, None, "proposal.submitted", proposal, number=proposal.number, version=1,
+                     fingerprint=version.fingerprint, submitted_at=now.isoformat(), **{"from": "draft"})
         db.session.commit()
         return {"proposal_id": proposal.id, "attachment_id": attachment.id}
 

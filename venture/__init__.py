@@ -33,10 +33,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _ensure_secret_key(app)
     app.debug = bool(app.config["DEBUG"])
 
-    from venture import cli, web
+    from venture import cli, logs, web
     from venture.core import ratelimit
     from venture.extensions import babel, csrf, db, login_manager
 
+    logs.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -67,14 +68,23 @@ def _register_blueprints(app: Flask) -> None:
     from venture.pages.views import bp as pages
     from venture.panels.views import bp as panels
     from venture.proposals.views import bp as proposals
+    from venture.results.views import bp as results
     from venture.review.views import bp as review
     from venture.screening.views import bp as screening
     from venture.search.views import bp as search
     from venture.showcase.views import bp as showcase
 
     for blueprint in (pages, accounts, groups, bodies, invitations, admin, calls, proposals, showcase, comments, search,
-                      experts, screening, panels, review):
+                      experts, screening, panels, review, results):
         app.register_blueprint(blueprint)
+
+    # Results in public (the results page, objections, exports, the group's
+    # feedback) and the open data API.
+    from venture.api.views import bp as api
+    from venture.results.public_views import bp as results_public
+
+    app.register_blueprint(results_public)
+    app.register_blueprint(api, url_prefix="/api/v1")
 
 
 def _ensure_secret_key(app: Flask) -> None:

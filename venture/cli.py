@@ -119,16 +119,28 @@ def audit_verify() -> None:
     result = verify(db.session)
     if result.ok:
         click.echo(f"audit chain intact: {result.checked} entries, head {result.head}")
+    else:
+        click.echo(f"audit chain BROKEN at entry {result.first_broken}: {result.reason} "
+                   f"({result.checked} entries before it are intact)", err=True)
+        sys.exit(1)
+    from venture.audit.records import verify_records
+
+    records = verify_records(db.session)
+    if records.ok:
+        click.echo(f"stored records match the chain: {records.checked} rows checked")
         return
-    click.echo(f"audit chain BROKEN at entry {result.first_broken}: {result.reason} "
-               f"({result.checked} entries before it are intact)", err=True)
+    click.echo(f"stored record MISMATCH in {records.table} row {records.row_id}: {records.what} "
+               f"({records.checked} rows before it match)", err=True)
     sys.exit(1)
 
 
 def init_app(app: Flask) -> None:
+    from venture.backup import backup_cli
     from venture.bench.cli import bench_cli
+    from venture.panels.cli import panels_cli
     from venture.search.cli import search_cli
 
-    for group in (db_cli, admin_cli, mail_cli, audit_cli, calls_cli, bench_cli, search_cli):
+    for group in (db_cli, admin_cli, mail_cli, audit_cli, calls_cli, bench_cli, search_cli, backup_cli,
+                  panels_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo)

@@ -225,7 +225,7 @@ def _proposal_view_submitted(user: Any, proposal: Any) -> bool:
 @rule("attachment:download")
 def _attachment_download(user: Any, attachment: Any) -> bool:
     proposal = attachment.proposal
-    if attachment.id in visibility.public_attachment_ids(proposal):
+    if attachment.id in visibility.public_attachment_ids(proposal) and not visibility.hidden_from(user.id, proposal):
         return True
     if _is_member(user, proposal.group_id):
         return True
@@ -241,22 +241,28 @@ COMMENT_EDIT_WINDOW_SECONDS = 15 * 60
 SUPPORT_PHASES = frozenset({Phase.OPEN, Phase.CLOSED, Phase.REVIEW})
 
 
+def _public_to(user: Any, proposal: Any) -> bool:
+    """Public, and not kept from this user: while a call is judged, its panel
+    members reach its proposals only through the blind view of their assignments."""
+    return visibility.is_public(proposal) and not visibility.hidden_from(user.id, proposal)
+
+
 @rule("proposal:view_public")
-def _proposal_view_public(_user: Any, proposal: Any) -> bool:
-    return visibility.is_public(proposal)
+def _proposal_view_public(user: Any, proposal: Any) -> bool:
+    return _public_to(user, proposal)
 
 
 @rule("proposal:support")
 def _proposal_support(user: Any, proposal: Any) -> bool:
     """Verified residents, once each, while the proposal is being judged;
     a group's own members may not support their own proposal."""
-    return (signed_in(user) and user.is_verified and visibility.is_public(proposal)
+    return (signed_in(user) and user.is_verified and _public_to(user, proposal)
             and proposal.call.phase in SUPPORT_PHASES and not _is_member(user, proposal.group_id))
 
 
 @rule("comment:post")
 def _comment_post(user: Any, proposal: Any) -> bool:
-    return (signed_in(user) and user.is_verified and visibility.is_public(proposal)
+    return (signed_in(user) and user.is_verified and _public_to(user, proposal)
             and not proposal.comments_locked)
 
 
@@ -289,7 +295,7 @@ def _comment_report(user: Any, comment: Any) -> bool:
     from venture.comments.models import CommentStatus
 
     return (signed_in(user) and user.is_verified and comment.author_id != user.id
-            and comment.status is CommentStatus.VISIBLE and visibility.is_public(comment.proposal))
+            and comment.status is CommentStatus.VISIBLE and _public_to(user, comment.proposal))
 
 
 @rule("comment:moderate_body")
@@ -384,3 +390,35 @@ def _assignment_see_opinion(user: Any, assignment: Any) -> bool:
 @rule("review:my_assignments")
 def _review_my_assignments(user: Any, _obj: Any) -> bool:
     return is_reviewer(user)
+
+
+@rule("panel:view")
+def _panel_view(user: Any, member: Any) -> bool:
+    """An expert's own place on a panel: the invitation, their answer, their status."""
+    return _own_member(user, member)
+
+
+# Results in public: objections during the notice, the group's reviewer feedback ------------
+
+@rule("objection:lodge")
+def _objection_lodge(user: Any, call: Call) -> bool:
+    """Verified users object while the public notice runs (server clock)."""
+    from venture.core.timeutil import utcnow
+
+    return (signed_in(user) and user.is_verified and call.phase is Phase.NOTICE
+            and call.notice_ends_at is not None and utcnow() < call.notice_ends_at)
+
+
+@rule("objection:answer")
+def _objection_answer(user: Any, objection: Any) -> bool:
+    """The organizers of the call's body answer, and may revise an answer,
+    until they finalise the result."""
+    call = objection.call
+    return is_organizer_of(user, call.body_id) and call.phase is Phase.NOTICE
+
+
+@rule("proposal:feedback")
+def _proposal_feedback(user: Any, proposal: Any) -> bool:
+    """Once results are published, the group's members read its reviewers' scores and comments."""
+    return (_is_member(user, proposal.group_id) and proposal.version_count > 0
+            and proposal.call.phase is Phase.PUBLISHED)

@@ -242,6 +242,13 @@ def _csrf_error(error: CSRFError) -> Any:
 
         if request.cookies.get(BROWSER_COOKIE):
             return stash_and_login(str(request.view_args.get("proposal_id", "")))
+    if request.method == "POST" and request.endpoint == "review.assignment" and request.view_args:
+        # The same for a reviewer's score sheet.
+        from venture.proposals.views import BROWSER_COOKIE
+        from venture.review.views import stash_and_login as stash_review
+
+        if request.cookies.get(BROWSER_COOKIE):
+            return stash_review(str(request.view_args.get("assignment_id", "")))
     return render_error(400, _("This form has expired or was not sent from this site. "
                                "Go back, reload the page and send it again; "
                                "what you typed is usually still in the form when you go back."))

@@ -47,7 +47,11 @@ class Nobody:
 
 
 @pytest.fixture
-def ctx(bare_app):
+def ctx(bare_app, monkeypatch):
+    from venture.showcase import visibility
+
+    # No database here: nobody sits on a review panel (that rule is tested in tests/web/test_review.py).
+    monkeypatch.setattr(visibility, "panel_call_ids", lambda user_id: set())
     with bare_app.test_request_context("/", headers={"Accept-Language": "en"}):
         yield bare_app
 

@@ -57,6 +57,12 @@ EXPECTED = {
     "assignment:score": {"reviewer"},
     "assignment:see_opinion": set(),  # no review submitted yet
     "review:my_assignments": {"reviewer"},
+    # Results in public: the world's call is open (no objections yet, no feedback); the answer is asked
+    # of an objection to a call of the body whose notice runs.
+    "objection:lodge": set(),
+    "objection:answer": {"organizer"},
+    "proposal:feedback": set(),
+    "panel:view": {"reviewer"},
 }
 
 
@@ -128,6 +134,17 @@ def _subject(role):
 
 def _object(action, ids):
     group = db.session.get(Group, ids["group"])
+    if action == "objection:answer":
+        from datetime import timedelta
+
+        from venture.calls.models import Call, Phase
+        from venture.core.timeutil import utcnow
+        from venture.results.models import Objection, ObjectionStatus
+        running = Call(body_id=ids["body"], phase=Phase.NOTICE, notice_ends_at=utcnow() + timedelta(days=3))
+        return Objection(call=running, text="x" * 20, status=ObjectionStatus.OPEN)
+    if action == "objection:lodge":
+        from venture.calls.models import Call
+        return db.session.get(Call, ids["call"])
     if action in ("group:remove_member", "group:change_role"):
         return next(m for m in group.memberships if m.role is MemberRole.MEMBER)
     if action.startswith("group:"):

@@ -14,6 +14,16 @@ from venture.extensions import db
 # endpoint -> who may use it: "public", "signed_in", or the roles let through.
 ACCESS = {
     "static": "public",
+    # Results in public and the open data API (the walk's call is open, so they answer 404; nobody sees
+    # feedback yet; only the call's organizers reach the answer form).
+    "results_public.results": "public", "results_public.results_csv": "public",
+    "results_public.results_xlsx": "public", "results_public.objections_page": "public",
+    "results_public.lodge": "signed_in", "results_public.answer": {"organizer"},
+    "results_public.objection_file": "public", "results_public.feedback_page": set(),
+    "api.calls": "public", "api.call": "public", "api.results": "public", "api.objections": "public",
+    "api.openapi": "public",
+    "results.deliberation": {"organizer"}, "results.component": {"organizer"}, "results.adjust": {"organizer"},
+    "results.clear": {"organizer"}, "results.open_notice": {"organizer"}, "results.finalise": {"organizer"},
     "pages.home": "public", "pages.about": "public", "pages.healthz": "public",
     "accounts.register": "public", "accounts.check_inbox": "public", "accounts.verify": "public",
     "accounts.login": "public", "accounts.logout": "public", "accounts.forgot_password": "public",
@@ -46,6 +56,15 @@ ACCESS = {
     "comments.hide": {"organizer"}, "comments.restore": {"organizer"}, "comments.approve": {"organizer"},
     "comments.dismiss_reports": {"organizer"}, "comments.lock": {"organizer"}, "comments.unlock": {"organizer"},
     "comments.queue": {"organizer"}, "comments.add_word": {"organizer"}, "comments.remove_word": {"organizer"},
+    "experts.pool": {"organizer"}, "experts.invite": {"organizer"}, "experts.revoke_invitation": {"organizer"},
+    "experts.remove": {"organizer"}, "experts.mine": "signed_in", "experts.profile": {"reviewer", "organizer"},
+    "experts.save_profile": {"reviewer"}, "screening.index": {"organizer"}, "screening.decide": {"organizer"},
+    "review.my_assignments": {"reviewer"}, "review.assignment": {"reviewer"}, "review.attachment": {"reviewer"},
+    "panels.progress": {"organizer"}, "panels.send_reminders": {"organizer"},
+    "panels.panel": {"organizer"}, "panels.draw": {"organizer"}, "panels.add_member": {"organizer"},
+    "panels.add_conflict": {"organizer"}, "panels.set_due": {"organizer"}, "panels.assign": {"organizer"},
+    "panels.move": {"organizer"}, "panels.stand_down": {"organizer"}, "panels.respond": {"reviewer"},
+    "panels.conflicts": {"reviewer"}, "panels.withdraw": {"reviewer", "organizer"},
 }
 ROLES = ["anonymous", "resident", "other_owner", "owner", "reviewer", "other_organizer", "organizer", "admin"]
 
@@ -102,7 +121,7 @@ def world(app):
             "organizer_id": db.session.scalar(select(Organizer.id).where(Organizer.body_id == body)),
             "invitation_id": db.session.scalar(select(Invitation.id)),
             "comment_id": comment.id,
-            "token": "not-a-real-token", "filename": "css/venture.css",
+            "token": "not-a-real-token", "filename": "css/venture.css", "objection_id": 1,
             **review_ids,
         }
     return ids

@@ -86,7 +86,13 @@ def _move(app, call_id, *phases):
         call = db.session.get(Call, call_id)
         for phase in phases:
             later = call.closes_at + timedelta(minutes=1)
-            calls.transition(db.session, None, call, phase, now=later, reason="测试取消")
+            if phase is Phase.REVIEW:  # only screened proposals go to review
+                from venture.screening import services as screening
+
+                for proposal in screening.unscreened(db.session, call):
+                    screening.screen(db.session, None, proposal, True, "符合申报条件", now=later)
+            calls.transition(db.session, None, call, phase, now=later, reason="测试取消",
+                             from_results=phase in (Phase.NOTICE, Phase.PUBLISHED))
         db.session.commit()
 
 

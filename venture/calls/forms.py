@@ -100,6 +100,35 @@ class CallForm(FlaskForm):
                                       validators=[InputRequired(REQUIRED), NumberRange(min=0, max=100)])
     notice_days = IntegerField(_l("Public notice (days)"), default=7,
                                validators=[InputRequired(REQUIRED), NumberRange(min=1, max=60)])
+    reviewers_see_opinion = BooleanField(
+        _l("After submitting their own review, reviewers may see residents' comments and support"),
+        description=_l("Reviewers never see them before their own review is in, so public opinion "
+                       "does not sway the blind score."))
+    aggregation_method = RadioField(
+        _l("How the reviewers' totals are combined"), default="mean",
+        choices=choices([("mean", _l("The mean of the reviewers' weighted totals")),
+                         ("trimmed", _l("The mean after dropping the highest and the lowest total, "
+                                        "when a proposal has five or more reviews"))]))
+    normalise_scores = BooleanField(
+        _l("Correct lenient and harsh reviewers"),
+        description=_l("Each reviewer's totals are first moved onto the panel's scale (the panel's mean and "
+                       "spread), so a reviewer who scores everyone high or low weighs the same as the others."))
+    component_percent = IntegerField(
+        _l("Share of the final score from a component entered by the organizers (%)"), default=0,
+        validators=[Optional(), NumberRange(min=0, max=90)], render_kw={"inputmode": "numeric"},
+        description=_l("0 for none. For example 30: the final score is 30% the component and 70% the reviews."))
+    component_label = StringField(_l("What the component is"), validators=[max_length(120)], filters=[strip],
+                                  description=_l("For example: the group's earlier evaluation record."))
+    disagreement_threshold = DecimalField(
+        _l("Reviewers disagree when their totals lie more than this many points apart"), places=2,
+        default=Decimal(20), validators=[Optional(), NumberRange(min=0, max=100)],
+        render_kw={"inputmode": "decimal"},
+        description=_l("Such proposals are flagged for the organizers to look at again."))
+    tie_criterion_position = IntegerField(
+        _l("Tie-break criterion (its row number in the rubric)"),
+        validators=[Optional(), NumberRange(min=1, max=20)], render_kw={"inputmode": "numeric"},
+        description=_l("Equal final scores go to the higher mean on this criterion, then to the earlier "
+                       "submission. Leave empty to go by submission time alone."))
     criteria = FieldList(FormField(CriterionForm), min_entries=RUBRIC_ROWS, max_entries=20)
     comment_moderation = RadioField(
         _l("Residents' comments"), default="post",
@@ -121,6 +150,8 @@ class CallForm(FlaskForm):
     def fill_from(self, call: Call) -> None:
         self.kind.data = call.kind.value
         self.comment_moderation.data = call.comment_moderation
+        self.aggregation_method.data = call.aggregation_method
+        self.component_percent.data = int(Decimal(call.component_weight or 0) * 100)
         self.themes.data = "\n".join(call.themes)
         self.districts.data = "\n".join(call.districts)
         self.total_budget.data = fen_to_yuan(call.total_budget_fen)
@@ -162,6 +193,15 @@ class CallForm(FlaskForm):
             reviewers_per_proposal=self.reviewers_per_proposal.data,
             min_fundable_score=Decimal(self.min_fundable_score.data), notice_days=self.notice_days.data,
             comment_moderation=self.comment_moderation.data if self.comment_moderation.data in ("post", "pre") else "post",
+            reviewers_see_opinion=bool(self.reviewers_see_opinion.data),
+            aggregation_method=self.aggregation_method.data if self.aggregation_method.data in ("mean", "trimmed")
+            else "mean",
+            normalise_scores=bool(self.normalise_scores.data),
+            component_weight=Decimal(self.component_percent.data or 0) / 100,
+            component_label=self.component_label.data or "",
+            disagreement_threshold=Decimal(self.disagreement_threshold.data
+                                           if self.disagreement_threshold.data is not None else 20),
+            tie_criterion_position=self.tie_criterion_position.data or None,
             criteria=[CriterionSpec(name=e.form.name.data, weight=e.form.weight.data,
                                     max_points=Decimal(e.form.max_points.data), guidance=e.form.guidance.data or "")
                       for e in self.criteria.entries if not e.form.is_blank()],

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,6 +53,14 @@ class CallRules:
     notice_days: int
     criteria: list[CriterionSpec] = field(default_factory=list)
     comment_moderation: str = "post"  # "post" or "pre"
+    reviewers_see_opinion: bool = False
+    # How scores become a result (venture.results.aggregate), published with the call.
+    aggregation_method: str = "mean"  # "mean" or "trimmed"
+    normalise_scores: bool = False
+    component_weight: Decimal = Decimal(0)  # the share of an organizer-entered component, 0 = none
+    component_label: str = ""
+    disagreement_threshold: Decimal = Decimal(20)
+    tie_criterion_position: int | None = None
 
 
 def rules_problems(rules: CallRules) -> list[DomainError]:
@@ -69,9 +78,31 @@ def rules_problems(rules: CallRules) -> list[DomainError]:
         found.append(DomainError(_l("The call must open before it closes."), "closes_at"))
     if not rules.sections:
         found.append(DomainError(_l("A proposal needs at least one section."), "sections"))
+    found.extend(_method_problems(rules))
     keys = [s["key"] for s in rules.sections] + [a["key"] for a in rules.required_attachments]
     if len(set(keys)) != len(keys):
         found.append(DomainError(_l("Two sections or attachments have the same name."), "sections"))
+    return found
+
+
+def _method_problems(rules: CallRules) -> list[DomainError]:
+    found: list[DomainError] = []
+    if rules.aggregation_method not in ("mean", "trimmed"):
+        found.append(DomainError(_l("Choose how the reviewers' totals are combined."), "aggregation_method"))
+    weight = Decimal(rules.component_weight or 0)
+    if not Decimal(0) <= weight < Decimal(1):
+        found.append(DomainError(_l("The component's share must be from 0 up to, not including, 100%."),
+                                 "component_percent"))
+    elif weight and not rules.component_label.strip():
+        found.append(DomainError(_l("Name the component score, e.g. earlier evaluation record."),
+                                 "component_label"))
+    if not Decimal(0) <= Decimal(rules.disagreement_threshold) <= Decimal(100):
+        found.append(DomainError(_l("The disagreement threshold is a number of points from 0 to 100."),
+                                 "disagreement_threshold"))
+    position = rules.tie_criterion_position
+    if position is not None and not 1 <= position <= len(rules.criteria):
+        found.append(DomainError(_l("The tie-break criterion must be one of the rubric's rows (1 to %(n)d).",
+                                    n=len(rules.criteria)), "tie_criterion_position"))
     return found
 
 
@@ -155,6 +186,14 @@ def _frozen_changes(call: Call, rules: CallRules) -> list[str]:
         "reviewers_per_proposal": (call.reviewers_per_proposal, rules.reviewers_per_proposal),
         "min_fundable_score": (Decimal(call.min_fundable_score), Decimal(rules.min_fundable_score)),
         "notice_days": (call.notice_days, rules.notice_days),
+        "reviewers_see_opinion": (call.reviewers_see_opinion, rules.reviewers_see_opinion),
+        "aggregation_method": (call.aggregation_method, rules.aggregation_method),
+        "normalise_scores": (bool(call.normalise_scores), bool(rules.normalise_scores)),
+        "component_percent": (Decimal(call.component_weight or 0), Decimal(rules.component_weight or 0)),
+        "component_label": (call.component_label or "",
+                            (rules.component_label or "").strip() if rules.component_weight else ""),
+        "disagreement_threshold": (Decimal(call.disagreement_threshold), Decimal(rules.disagreement_threshold)),
+        "tie_criterion_position": (call.tie_criterion_position, rules.tie_criterion_position),
         "criteria": ([(c.name, c.weight, Decimal(c.max_points), c.guidance) for c in call.criteria],
                      [(c.name, c.weight, Decimal(c.max_points), c.guidance) for c in rules.criteria]),
     }
@@ -176,6 +215,13 @@ def _apply_rules(call: Call, rules: CallRules) -> None:
     call.min_fundable_score = rules.min_fundable_score
     call.notice_days = rules.notice_days
     call.comment_moderation = rules.comment_moderation
+    call.reviewers_see_opinion = rules.reviewers_see_opinion
+    call.aggregation_method = rules.aggregation_method
+    call.normalise_scores = bool(rules.normalise_scores)
+    call.component_weight = Decimal(rules.component_weight or 0)
+    call.component_label = (rules.component_label or "").strip() if rules.component_weight else ""
+    call.disagreement_threshold = Decimal(rules.disagreement_threshold)
+    call.tie_criterion_position = rules.tie_criterion_position
 
 
 def _replace_criteria(call: Call, specs: list[CriterionSpec]) -> None:
@@ -197,12 +243,17 @@ def _replace_criteria(call: Call, specs: list[CriterionSpec]) -> None:
 # Phases ----------------------------------------------------------------------------
 
 def transition(session: Session, actor: User | None, call: Call, to: Phase,
-               now: datetime | None = None, reason: str = "") -> None:
-    """Move a call to another phase: the one way a phase changes."""
+               now: datetime | None = None, reason: str = "", *, from_results: bool = False) -> None:
+    """Move a call to another phase: the one way a phase changes. The notice
+    opens and the results are published only through venture.results.services
+    (open_notice, finalise), which freeze the result first (``from_results``)."""
     now = now or utcnow()
     current = call.phase
     if to not in TRANSITIONS[current]:
         raise InvalidTransition(_l("A call cannot go from %(a)s to %(b)s.", a=current.label, b=to.label))
+    if to in (Phase.NOTICE, Phase.PUBLISHED) and not from_results:
+        raise InvalidTransition(_l("The public notice is opened, and the final result published, from the "
+                                   "call's deliberation page."))
     if to is Phase.OPEN:
         _raise_first(rubric_problems([CriterionSpec(c.name, c.weight, Decimal(c.max_points))
                                       for c in call.criteria]))
@@ -213,6 +264,15 @@ def transition(session: Session, actor: User | None, call: Call, to: Phase,
         raise InvalidTransition(_l("The call closes by itself at its closing time."))
     elif to is Phase.CANCELLED and not reason.strip():
         raise DomainError(_l("Give the reason for cancelling; it is shown to applicants."), "reason")
+    elif to is Phase.REVIEW:
+        from venture.screening.services import start_problems  # screening builds on calls
+
+        waiting = start_problems(session, call)
+        if waiting:
+            raise DomainError(_ln("%(num)d submitted proposal is not screened yet. Only screened proposals "
+                                  "can go to review: decide on it first.",
+                                  "%(num)d submitted proposals are not screened yet. Only screened proposals "
+                                  "can go to review: decide on each of them first.", len(waiting)))
     call.phase = to
     session.flush()
     # What the public sees of the call and of its proposals (and whether the

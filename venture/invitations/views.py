@@ -5,8 +5,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from venture.accounts.forms import ConfirmForm
+from venture.bodies.models import PoolExpert
 from venture.core.errors import DomainError
 from venture.core.timeutil import utcnow
 from venture.extensions import db
@@ -33,6 +35,13 @@ def respond(token: str) -> Any:
         if invitation.kind is InvitationKind.GROUP_MEMBER:
             flash(_("You have joined %(name)s.", name=invitation.target_name), "success")
             return redirect(url_for("groups.show", group_id=invitation.group_id))
+        if invitation.kind is InvitationKind.EXPERT:
+            expert = db.session.scalar(select(PoolExpert).where(PoolExpert.body_id == invitation.body_id,
+                                                                PoolExpert.user_id == current_user.id))
+            if expert is not None:
+                flash(_("You have joined the expert pool of %(name)s. Fill in your profile.",
+                        name=invitation.target_name), "success")
+                return redirect(url_for("experts.profile", expert_id=expert.id))
         flash(_("You have joined %(name)s.", name=invitation.target_name), "success")
         return redirect(url_for("bodies.show", body_id=invitation.body_id))
     return render_template("invitations/respond.html", invitation=invitation, form=form)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "Finding", "Identity", "find_leaks", "name_cores"]
+__all__ = ["KINDS", "REDACTED", "Finding", "Identity", "find_leaks", "name_cores", "redact"]
 
 log = logging.getLogger(__name__)
 
@@ -328,3 +328,49 @@ def _scan(place: str, text: object, patterns: _Patterns) -> Iterable[Finding]:
         reach[kind] = end
         results.append(Finding(place=place, kind=kind, excerpt=_excerpt(text, start, end)))
     return results
+
+
+# ---------------------------------------------------------------------------
+# Redacting
+# ---------------------------------------------------------------------------
+
+REDACTED = "■■■"
+
+
+def redact(text: str, identity: Identity) -> str:
+    """The text with every hit :func:`find_leaks` would report (the group's
+    names, its members' names, its credit code and phone numbers, and any
+    e-mail address or phone number) replaced by ``REDACTED``.
+
+    What reviewers read goes through here. Never raises: if the text cannot
+    be checked, none of it is shown.
+    """
+    if not isinstance(text, str) or not text:
+        return text if isinstance(text, str) else ""
+    try:
+        patterns = _patterns(_normalised(identity))
+        wide = text.translate(_WIDE) if _HAS_WIDE.search(text) else text
+        spans: list[tuple[int, int]] = []
+        for pattern in (patterns.group, patterns.member, patterns.credit, _EMAIL, _PHONE, patterns.phones):
+            if pattern is not None:
+                spans.extend((m.start(), m.end()) for m in pattern.finditer(wide) if m.end() > m.start())
+        if not spans:
+            return text
+        spans.sort()
+        merged: list[list[int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        pieces: list[str] = []
+        last = 0
+        for start, end in merged:
+            pieces.append(text[last:start])
+            pieces.append(REDACTED)
+            last = end
+        pieces.append(text[last:])
+        return "".join(pieces)
+    except Exception as error:  # noqa: BLE001 - fail closed: show nothing rather than a name
+        log.warning("redaction failed: %r", error)
+        return REDACTED

@@ -28,7 +28,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from html import unescape
@@ -589,11 +589,28 @@ def filter_choices(session: Session) -> FilterChoices:
                          districts=sorted({d for row in rows for d in row.districts or []}))
 
 
+def _outside_calls(session: Session, kind: str, ids: set[int], call_ids: Collection[int]) -> set[int]:
+    """Which of these proposals or comments do not belong to these calls
+    (read from the database, not from the index's copy of the call id)."""
+    kept: set[int] = set()
+    for chunk in _chunks(sorted(ids), MAX_MATCHES):
+        stmt: Select[Any]
+        if kind == "proposal":
+            stmt = select(Proposal.id).where(Proposal.id.in_(chunk), Proposal.call_id.not_in(sorted(call_ids)))
+        else:
+            stmt = (select(Comment.id).join(Proposal, Comment.proposal_id == Proposal.id)
+                    .where(Comment.id.in_(chunk), Proposal.call_id.not_in(sorted(call_ids))))
+        kept.update(session.scalars(stmt))
+    return kept
+
+
 def search(query_text: str | None, filters: dict[str, str] | None = None, page: int = 1,
-           per_page: int = 10, session: Session | None = None) -> Results:
+           per_page: int = 10, session: Session | None = None, hidden_calls: Collection[int] = ()) -> Results:
     """Search public calls, proposals and comments. ``filters`` (type, call,
     kind, theme, district: see FILTER_FIELDS) must already be validated. With
-    filters and no words, lists the newest matching items."""
+    filters and no words, lists the newest matching items. Proposals and
+    comments of ``hidden_calls`` (the calls a panel member is judging, see
+    ``visibility.panel_call_ids``) are left out."""
     from venture.extensions import db
 
     started = time.perf_counter()
@@ -629,6 +646,11 @@ def search(query_text: str | None, filters: dict[str, str] | None = None, page: 
         ids = {m.object_id for m in everything + chosen if m.kind == kind}
         if ids:
             allowed.update((kind, object_id) for object_id in visible_ids(session, kind, ids))
+    if hidden_calls:
+        for kind in ("proposal", "comment"):
+            ids = {object_id for found_kind, object_id in allowed if found_kind == kind}
+            if ids:
+                allowed -= {(kind, object_id) for object_id in ids - _outside_calls(session, kind, ids, hidden_calls)}
     everything = [m for m in everything if (m.kind, m.object_id) in allowed]
     chosen = [m for m in chosen if (m.kind, m.object_id) in allowed]
     results.searched = True

@@ -5,11 +5,13 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from venture.extensions import db
 from venture.search import services
 from venture.search.forms import FILTERS, SearchForm
 from venture.search.index import MAX_QUERY_CHARS, LockError
+from venture.showcase.visibility import panel_call_ids
 
 bp = Blueprint("search", __name__)
 
@@ -24,7 +26,8 @@ def search() -> Any:
     status = 200
     try:
         services.drain_if_waiting(app, db.session)
-        results = services.search(form.q.data, form.filters(), form.page_number())
+        results = services.search(form.q.data, form.filters(), form.page_number(),
+                                  hidden_calls=panel_call_ids(current_user.id))
     except (LockError, OSError):
         app.logger.exception("search: the index cannot be read")
         results = services.Results(query=form.q.data or "",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,11 +100,14 @@ def decode_cursor(cursor: str | None, sort: str) -> tuple[Any, int] | None:
 
 def listing(session: Session, *, call_id: int | None = None, kind: str = "", theme: str = "",
             district: str = "", sort: str = "newest", cursor: str | None = None,
-            page_size: int = PAGE_SIZE) -> Listing:
+            page_size: int = PAGE_SIZE, hidden_calls: Collection[int] = ()) -> Listing:
     """One page of public proposals, newest or most discussed or most
-    supported first, with keyset pagination (fast on deep pages)."""
+    supported first, with keyset pagination (fast on deep pages). Proposals
+    of ``hidden_calls`` (see ``visibility.panel_call_ids``) are left out."""
     column = SORTS.get(sort, SORTS["newest"])
     query = visibility.public_proposals()
+    if hidden_calls:
+        query = query.where(Proposal.call_id.not_in(sorted(hidden_calls)))
     if call_id is not None:
         query = query.where(Proposal.call_id == call_id)
     if kind:

@@ -27,8 +27,21 @@ def _public(proposal_id: str) -> Proposal:
     return proposal
 
 
+def _hidden_calls() -> set[int]:
+    return visibility.panel_call_ids(current_user.id)
+
+
 @bp.route("/proposals/<proposal_id>")
 def proposal(proposal_id: str) -> Any:
+    found = load_or_404(Proposal, proposal_id)
+    if visibility.hidden_from(current_user.id, found):
+        # A panel member of the call: their own assignment opens blind, nothing else opens.
+        from venture.review.services import viewable_assignment
+
+        assignment = viewable_assignment(db.session, current_user, found)
+        if assignment is None:
+            raise NotFound()
+        return redirect(url_for("review.assignment", assignment_id=assignment.id))
     proposal = _public(proposal_id)
     version = proposal.latest_version
     context: dict[str, Any] = {}
@@ -81,7 +94,7 @@ def index() -> Any:
                                .order_by(Call.closes_at.desc())).all()
     call_id = request.args.get("call", "")
     chosen = next((c for c in calls if str(c.id) == call_id), None)
-    page = services.listing(db.session, call_id=chosen.id if chosen else None, **args)
+    page = services.listing(db.session, call_id=chosen.id if chosen else None, hidden_calls=_hidden_calls(), **args)
     return render_template("showcase/list.html", page=page, calls=calls, call=chosen, args=args,
                            themes=sorted({t for c in calls for t in c.themes}),
                            districts=sorted({d for c in calls for d in c.districts}),
@@ -94,7 +107,7 @@ def call_proposals(call_id: str) -> Any:
     if call.phase not in visibility.SHOWCASE_PHASES:
         raise NotFound()
     args = _listing_args()
-    page = services.listing(db.session, call_id=call.id, **args)
+    page = services.listing(db.session, call_id=call.id, hidden_calls=_hidden_calls(), **args)
     return render_template("showcase/list.html", page=page, calls=[call], call=call, args=args,
                            themes=call.themes, districts=call.districts, endpoint="showcase.call_proposals",
                            identity_revealed=visibility.identity_revealed)
@@ -103,7 +116,7 @@ def call_proposals(call_id: str) -> Any:
 @bp.route("/calls/<call_id>/feed.atom")
 def feed(call_id: str) -> Any:
     call = load_or_404(Call, call_id, "call:view")
-    page = services.listing(db.session, call_id=call.id, sort="newest", page_size=50)
+    page = services.listing(db.session, call_id=call.id, sort="newest", page_size=50, hidden_calls=_hidden_calls())
     xml = render_template("showcase/feed.atom", call=call, page=page,
                           named=visibility.identity_revealed(call))
     return Response(xml, mimetype="application/atom+xml")
