@@ -1,6 +1,6 @@
 """Demo data: an organizing body with staff and an expert pool, applicant
 groups of both kinds, and residents, with realistic Chinese and English
-content. Later features extend it (calls, proposals, comments, scores)."""
+content: calls, proposals, comments, the review stage and results."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -33,6 +33,9 @@ MORE_PEOPLE = [
     ("reviewer2", "周丽 社工督导"),
     ("reviewer3", "Dr. Helen Zhao (law)"),
     ("reviewer4", "孙志强 高校教师"),
+    ("reviewer5", "吴静 注册会计师"),
+    ("reviewer6", "Chen Yu (elderly care)"),
+    ("reviewer7", "马莉 社区规划师"),
     ("member2", "黄伟"),
     ("member3", "Maggie Lin"),
     ("member4", "赵桂英"),
@@ -119,6 +122,9 @@ def load(session: Session, only_if_empty: bool = True) -> bool:
     demo_calls.load(session, bureau, users["organizer"], password_hash, [own_groups[0], own_groups[2]])
     demo_calls.load_showcase(session, users["organizer"],
                              [users[h] for h in ("resident", "resident2", "resident3", "reviewer4")])
+    from venture import demo_review
+
+    demo_review.load(session, users["organizer"], bureau, users)
     audit.record(session, None, "demo.loaded", object_type="site", object_id=None)
     return True
 

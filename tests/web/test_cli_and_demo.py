@@ -114,6 +114,7 @@ def test_mail_send_command_delivers_to_the_outbox_folder(app, tmp_path):
 
 
 def test_demo_has_calls_of_both_kinds_and_thirty_odd_proposals(app):
+    from venture.audit.records import verify_records
     from venture.audit.services import verify
     from venture.calls.models import Call, CallKind, Phase
     from venture.proposals.models import Proposal, ProposalStatus
@@ -123,7 +124,7 @@ def test_demo_has_calls_of_both_kinds_and_thirty_odd_proposals(app):
     with app.app_context():
         calls = db.session.scalars(select(Call)).all()
         assert {c.kind for c in calls} == {CallKind.SOCIAL_VENTURE, CallKind.MICRO_LIVELIHOOD}
-        assert {c.phase for c in calls} == {Phase.OPEN, Phase.CLOSED}
+        assert {c.phase for c in calls} == {Phase.OPEN, Phase.REVIEW, Phase.NOTICE, Phase.PUBLISHED}
         proposals = db.session.scalars(select(Proposal)).all()
         assert len(proposals) >= 30
         submitted = [p for p in proposals if p.status is ProposalStatus.SUBMITTED]
@@ -131,12 +132,39 @@ def test_demo_has_calls_of_both_kinds_and_thirty_odd_proposals(app):
         assert all(p.current_attachments and p.budget for p in proposals)
         assert all(v.fingerprint == fingerprint(v.content) for p in submitted for v in p.versions)
         assert verify(db.session).ok
+        assert verify_records(db.session).ok
         from venture.comments.models import Comment, CommentStatus
         from venture.showcase.models import Support
         statuses = [c.status for c in db.session.scalars(select(Comment))]
         assert statuses.count(CommentStatus.HIDDEN) == 1 and statuses.count(CommentStatus.VISIBLE) >= 10
         assert any(c.parent_id for c in db.session.scalars(select(Comment))), "replies"
         assert db.session.scalar(select(db_count()).select_from(Support)) >= 10
+
+
+def test_demo_has_a_review_stage_and_results(app):
+    from venture.calls.models import Call, Phase
+    from venture.panels import services as panels
+    from venture.proposals.models import Proposal, Screening
+    from venture.results.models import Objection, ObjectionStatus, ResultRecord, ResultStage
+    from venture.review.models import Conflict, MemberStatus, PanelDraw, Review, ReviewStatus
+
+    app.test_cli_runner().invoke(args=["demo"])
+    with app.test_request_context():
+        under_review = db.session.scalar(select(Call).where(Call.phase == Phase.REVIEW))
+        members = panels.members_of(db.session, under_review)
+        assert {m.status for m in members} == {MemberStatus.ACCEPTED, MemberStatus.DECLINED}
+        assert any(d.replaces_member_id for d in db.session.scalars(select(PanelDraw)))
+        assert any(m.expert.user.email == "reviewer@demo.venture.example" for m in members)
+        assert {c.source.value for c in db.session.scalars(select(Conflict))} >= {"declared", "affiliation"}
+        statuses = [r.status for r in db.session.scalars(select(Review))]
+        assert ReviewStatus.DRAFT in statuses and statuses.count(ReviewStatus.SUBMITTED) >= 20
+        screened = [p.screening for p in db.session.scalars(select(Proposal).where(
+            Proposal.call_id == under_review.id, Proposal.status == "submitted"))]
+        assert Screening.INELIGIBLE in screened and Screening.PENDING not in screened
+        stages = {(r.call.phase, r.stage) for r in db.session.scalars(select(ResultRecord))}
+        assert (Phase.PUBLISHED, ResultStage.FINAL) in stages and (Phase.NOTICE, ResultStage.PROPOSED) in stages
+        objections = db.session.scalars(select(Objection)).all()
+        assert objections and all(o.status is not ObjectionStatus.OPEN and o.answer for o in objections)
 
 
 def test_calls_tick_records_closing(app):
