@@ -82,6 +82,10 @@ REMEMBER_COOKIE_SECURE = HTTPS_ONLY
 REMEMBER_DAYS = _int("REMEMBER_DAYS", 30)
 SESSION_HOURS = _int("SESSION_HOURS", 12)
 
+# Organizers and site admins must turn on two-factor sign-in (an authenticator
+# app) before they can use the site; on by default in production.
+REQUIRE_2FA_FOR_STAFF = _flag("REQUIRE_2FA_FOR_STAFF", ENV == "production")
+
 # Password hashing (Argon2id). Tests lower the cost; production keeps these.
 ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
 ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 65536)

@@ -95,6 +95,7 @@ def test_config(tmp_path: Path, url: str, **overrides: Any) -> dict[str, Any]:
         "ARGON2_MEMORY_COST": 1024,
         "ARGON2_PARALLELISM": 1,
         "REDIS_URL": "",
+        "REQUIRE_2FA_FOR_STAFF": False,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
     }

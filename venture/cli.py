@@ -83,6 +83,21 @@ def admin_create(email: str, name: str, password: str | None) -> None:
     click.echo(f"{user.email} is a site admin.")
 
 
+@admin_cli.command("reset-2fa")
+@click.argument("email")
+def admin_reset_2fa(email: str) -> None:
+    """Switch off two-factor sign-in for someone who lost their phone and their
+    recovery codes (check who is asking first). They are told by e-mail."""
+    from venture.accounts import services, twofactor
+
+    user = services.find_by_email(db.session, email)
+    if user is None or not twofactor.is_enabled(user):
+        raise click.ClickException("No account with that address has two-factor sign-in on.")
+    twofactor.reset(db.session, user)
+    db.session.commit()
+    click.echo("Two-factor sign-in is off for that account; the owner was told by e-mail.")
+
+
 @click.command("demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing (but print the logins) if there are users.")

@@ -1,5 +1,5 @@
 """Every model, imported once so the metadata (and Alembic) sees all tables."""
-from venture.accounts.models import AccountToken, LoginSession, User
+from venture.accounts.models import AccountToken, LoginSession, RecoveryCode, User
 from venture.audit.models import AuditEvent
 from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
 from venture.calls.models import Call, Criterion
@@ -21,5 +21,5 @@ __all__ = [
     "StashedForm", "Comment", "CommentReport", "SensitiveWord", "SearchQueue", "Support", "AuditEvent", "Base", "Group", "GroupMembership", "Invitation", "LoginSession",
     "Organizer", "OrganizingBody", "OutboxMail", "PoolExpert", "User", "metadata",
     "Assignment", "Conflict", "PanelDraw", "PanelMember", "Review", "ReviewVersion",
-    "ComponentScore", "FundingAdjustment", "Objection", "ResultRecord",
+    "ComponentScore", "FundingAdjustment", "Objection", "ResultRecord", "RecoveryCode",
 ]

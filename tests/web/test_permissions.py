@@ -14,7 +14,7 @@ from venture.extensions import db
 from venture.groups.models import Group, GroupKind, GroupMembership, MemberRole
 
 ROLES = ["anonymous", "unverified", "resident", "member", "owner", "other_owner", "reviewer",
-         "organizer", "other_organizer", "admin", "deleted"]
+         "idle_reviewer", "conflicted_reviewer", "organizer", "other_organizer", "admin", "deleted"]
 
 # action -> roles allowed (object: the group, its member's membership, or the body)
 EXPECTED = {
@@ -56,7 +56,7 @@ EXPECTED = {
     "assignment:view": {"reviewer"},
     "assignment:score": {"reviewer"},
     "assignment:see_opinion": set(),  # no review submitted yet
-    "review:my_assignments": {"reviewer"},
+    "review:my_assignments": {"reviewer", "idle_reviewer", "conflicted_reviewer"},  # any pool expert
     # Results in public: the world's call is open (no objections yet, no feedback); the answer is asked
     # of an objection to a call of the body whose notice runs.
     "objection:lodge": set(),
@@ -93,6 +93,8 @@ def world(app):
             Organizer(body=body, user_id=users["organizer"].id),
             Organizer(body=other_body, user_id=users["other_organizer"].id),
             PoolExpert(body=body, user_id=users["reviewer"].id),
+            PoolExpert(body=body, user_id=users["idle_reviewer"].id),  # in the pool, on no panel
+            PoolExpert(body=body, user_id=users["conflicted_reviewer"].id),
         ])
         users["deleted"].deleted_at = utcnow()
         users["deleted"].email = None
@@ -121,8 +123,19 @@ def world(app):
                              conflicts_declared_at=utcnow())
         assignment = Assignment(proposal=reviewed, member=member)
         db.session.add_all([review_call, reviewed, member, assignment])
+        # On the same panel, in conflict with the reviewed group, and given an assignment of its proposal anyway.
+        from venture.review.models import Conflict, ConflictSource
+        conflicted_expert = db.session.scalar(select(PoolExpert).where(
+            PoolExpert.user_id == users["conflicted_reviewer"].id))
+        conflicted = PanelMember(call=review_call, expert=conflicted_expert, status=MemberStatus.ACCEPTED,
+                                 conflicts_declared_at=utcnow())
+        conflicted_assignment = Assignment(proposal=reviewed, member=conflicted)
+        db.session.add_all([conflicted, conflicted_assignment])
+        db.session.flush()
+        db.session.add(Conflict(member_id=conflicted.id, group_id=other_group.id, source=ConflictSource.DECLARED))
         db.session.commit()
-        return {"expert": expert.id, "member": member.id, "assignment": assignment.id,"group": group.id, "body": body.id, "call": call.id, "proposal": proposal.id,
+        return {"expert": expert.id, "member": member.id, "assignment": assignment.id,
+                "conflicted_assignment": conflicted_assignment.id, "group": group.id, "body": body.id, "call": call.id, "proposal": proposal.id,
                 "attachment": attachment.id, "comment": comment.id}
 
 
@@ -193,6 +206,21 @@ def test_access_matrix(app, world):
         assert wrong == []
 
 
+def test_a_declared_conflict_alone_closes_an_assignment(app, world):
+    from venture.review.models import Assignment, Conflict
+
+    with app.app_context():
+        user = _subject("conflicted_reviewer")
+        assignment = db.session.get(Assignment, world["conflicted_assignment"])
+        assert assignment.ended_at is None
+        for action in ("assignment:view", "assignment:score", "assignment:see_opinion"):
+            assert not permissions.can(user, action, assignment), action
+        db.session.execute(Conflict.__table__.delete().where(Conflict.member_id == assignment.member_id))
+        assert permissions.can(user, "assignment:view", assignment)
+        assert permissions.can(user, "assignment:score", assignment)
+        db.session.rollback()
+
+
 def test_unknown_action_is_a_programming_error(app):
     with app.app_context(), pytest.raises(LookupError):
         permissions.can(AnonymousUserMixin(), "group:teleport")
@@ -214,8 +242,8 @@ ROUTES = [  # (method, path template, roles that get through)
 @pytest.mark.parametrize("method,template,allowed", ROUTES, ids=[f"{m} {t}" for m, t, _ in ROUTES])
 def test_routes_enforce_the_matrix(app, world, method, template, allowed):
     path = template.format(**world)
-    for role in ["anonymous", "resident", "member", "owner", "other_owner", "reviewer",
-                 "organizer", "other_organizer", "admin"]:
+    for role in ["anonymous", "resident", "member", "owner", "other_owner", "reviewer", "idle_reviewer",
+                 "conflicted_reviewer", "organizer", "other_organizer", "admin"]:
         client = Client(app, app.response_class, use_cookies=True)
         if role != "anonymous":
             from venture.accounts import passwords

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests.builders import make_body, make_call, make_group, pdf_bytes
 from tests.conftest import Client, login, make_user
-from tests.review_builders import make_review_world
+from tests.review_builders import add_member, assign, make_expert, make_review_world
 from venture.calls.models import Phase
 from venture.extensions import db
 
@@ -31,6 +31,8 @@ ACCESS = {
     "accounts.resend_verification": "signed_in", "accounts.settings": "signed_in",
     "accounts.change_password": "signed_in", "accounts.change_email": "signed_in",
     "accounts.delete_account": "signed_in",
+    "accounts.login_verify": "public", "accounts.two_factor": "signed_in",
+    "accounts.personal_data": "signed_in", "accounts.personal_data_json": "signed_in",
     "groups.mine": "signed_in", "groups.create": "signed_in",
     "groups.show": {"owner", "admin"}, "groups.edit": {"owner"}, "groups.invite": {"owner"},
     "groups.revoke_invitation": {"owner"}, "groups.remove_member": {"owner"}, "groups.change_role": {"owner"},
@@ -50,23 +52,30 @@ ACCESS = {
     "proposals.attachment_visibility": {"owner"},
     "showcase.proposal": "public", "showcase.index": "public", "showcase.call_proposals": "public",
     "showcase.feed": "public", "showcase.support": "signed_in",
-    "comments.post": {"resident", "other_owner", "owner", "reviewer", "other_organizer", "organizer", "admin"},
+    "comments.post": {"resident", "other_owner", "owner", "reviewer", "idle_reviewer", "conflicted_reviewer",
+                      "other_organizer", "organizer", "admin"},
     "comments.edit": {"resident"}, "comments.delete": {"resident"},
-    "comments.report": {"other_owner", "owner", "reviewer", "other_organizer", "organizer", "admin"},
+    "comments.report": {"other_owner", "owner", "reviewer", "idle_reviewer", "conflicted_reviewer",
+                        "other_organizer", "organizer", "admin"},
     "comments.hide": {"organizer"}, "comments.restore": {"organizer"}, "comments.approve": {"organizer"},
     "comments.dismiss_reports": {"organizer"}, "comments.lock": {"organizer"}, "comments.unlock": {"organizer"},
     "comments.queue": {"organizer"}, "comments.add_word": {"organizer"}, "comments.remove_word": {"organizer"},
     "experts.pool": {"organizer"}, "experts.invite": {"organizer"}, "experts.revoke_invitation": {"organizer"},
     "experts.remove": {"organizer"}, "experts.mine": "signed_in", "experts.profile": {"reviewer", "organizer"},
     "experts.save_profile": {"reviewer"}, "screening.index": {"organizer"}, "screening.decide": {"organizer"},
-    "review.my_assignments": {"reviewer"}, "review.assignment": {"reviewer"}, "review.attachment": {"reviewer"},
+    # Any pool expert has a list of assignments; an assignment only opens to its own, unconflicted reviewer.
+    "review.my_assignments": {"reviewer", "idle_reviewer", "conflicted_reviewer"},
+    "review.assignment": {"reviewer"}, "review.attachment": {"reviewer"},
     "panels.progress": {"organizer"}, "panels.send_reminders": {"organizer"},
     "panels.panel": {"organizer"}, "panels.draw": {"organizer"}, "panels.add_member": {"organizer"},
     "panels.add_conflict": {"organizer"}, "panels.set_due": {"organizer"}, "panels.assign": {"organizer"},
     "panels.move": {"organizer"}, "panels.stand_down": {"organizer"}, "panels.respond": {"reviewer"},
     "panels.conflicts": {"reviewer"}, "panels.withdraw": {"reviewer", "organizer"},
 }
-ROLES = ["anonymous", "resident", "other_owner", "owner", "reviewer", "other_organizer", "organizer", "admin"]
+# idle_reviewer: in the body's pool, on no panel. conflicted_reviewer: an accepted member of the review
+# call's panel with a declared conflict with "Other team", whose proposal is under review.
+ROLES = ["anonymous", "resident", "other_owner", "owner", "reviewer", "idle_reviewer", "conflicted_reviewer",
+         "other_organizer", "organizer", "admin"]
 
 
 @pytest.fixture
@@ -87,6 +96,7 @@ def world(app):
     group = make_group(app, "owner@example.org")
     other_group = make_group(app, "other_owner@example.org", name="Other team")
     review_ids = make_review_world(app, body, other_group, "reviewer@example.org")
+    review_ids["conflicted_assignment_id"] = _idle_and_conflicted_reviewers(app, body, other_group, review_ids)
     owner = Client(app, app.response_class, use_cookies=True)
     login(owner, "owner@example.org")
     proposal = int(owner.submit(f"/calls/{call}/apply", {"group": group}).location.split("/")[2])
@@ -125,6 +135,22 @@ def world(app):
             **review_ids,
         }
     return ids
+
+
+def _idle_and_conflicted_reviewers(app, body, other_group, review_ids):
+    """Pool experts without an assignment: one on no panel, one on the review call's panel in conflict
+    with the group under review. The conflicted one is given an assignment row all the same, so the
+    walk proves that the conflict alone closes it. Returns that assignment's id."""
+    from venture.review.models import Conflict, ConflictSource
+
+    make_expert(app, body, "idle_reviewer@example.org")
+    expert = make_expert(app, body, "conflicted_reviewer@example.org")
+    member = add_member(app, review_ids["review_call_id"], expert)
+    with app.app_context():
+        db.session.add(Conflict(member_id=member, group_id=other_group, source=ConflictSource.DECLARED,
+                                reason="I advise this team."))
+        db.session.commit()
+    return assign(app, review_ids["review_proposal_id"], member)
 
 
 def test_every_route_has_a_declared_access_rule(app):
@@ -190,3 +216,21 @@ def test_every_post_route_refuses_a_missing_csrf_token(app, world):
         assert response.status_code == 400, f"{endpoint} accepted a post without a CSRF token"
     assert checked >= 20
     assert client.get("/account").status_code == 200, "still logged in: the forged log-out did nothing"
+
+
+def test_a_conflict_alone_closes_an_assignment(app, world):
+    """The conflicted reviewer holds a live assignment row for the proposal of the group they declared
+    a conflict with: the sheet and its files stay closed to them, and their list does not offer it."""
+    client = Client(app, app.response_class, use_cookies=True)
+    login(client, "conflicted_reviewer@example.org")
+    assignment = world["conflicted_assignment_id"]
+    assert client.get(f"/review/{assignment}").status_code == 403
+    assert client.get(f"/review/{assignment}/files/{world['review_attachment_id']}").status_code == 403
+    assert client.submit(f"/review/{assignment}", {}).status_code == 403
+    listing = client.get("/review/")
+    assert listing.status_code == 200
+    assert f"/review/{assignment}" not in listing.get_data(as_text=True)
+    # The reviewer's own, unconflicted assignment of the same proposal opens.
+    reviewer = Client(app, app.response_class, use_cookies=True)
+    login(reviewer, "reviewer@example.org")
+    assert reviewer.get(f"/review/{world['assignment_id']}").status_code == 200

@@ -89,3 +89,34 @@ class DeleteAccountForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token: for one-button actions."""
+
+
+# Two-factor sign-in ---------------------------------------------------------------
+
+def _one_time_code(label: object, description: object = None, numeric: bool = False) -> StringField:
+    attributes = {"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+    if numeric:
+        attributes["inputmode"] = "numeric"
+    return StringField(label, validators=[DataRequired(REQUIRED), max_length(40)], description=description,
+                       render_kw=attributes)
+
+
+class SecondFactorForm(FlaskForm):
+    """The second step of logging in."""
+    code = _one_time_code(_l("Code"), _l("The 6-digit code your authenticator app shows now, or one of "
+                                         "your recovery codes."))
+
+
+class ConfirmTwoFactorForm(FlaskForm):
+    code = _one_time_code(_l("Code from the app"),
+                          _l("The 6-digit code the app shows after you add the account."), numeric=True)
+
+
+class DisableTwoFactorForm(FlaskForm):
+    password = _password(_l("Current password"), autocomplete="current-password")
+    code = _one_time_code(_l("Code from the app or a recovery code"))
+
+
+class RegenerateCodesForm(FlaskForm):
+    # Its own name: this form shares a page with DisableTwoFactorForm's "code".
+    regenerate_code = _one_time_code(_l("Code from the app"), numeric=True)

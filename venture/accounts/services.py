@@ -273,6 +273,9 @@ def delete_account(session: Session, user: User, password: str) -> None:
                                                AccountToken.used_at.is_(None))
                     .values(used_at=utcnow()))
     end_all_login_sessions(session, user)
+    from venture.accounts import twofactor
+
+    twofactor.forget(session, user)
     user.email = None
     user.display_name = ""
     user.password_hash = None

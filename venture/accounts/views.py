@@ -103,19 +103,29 @@ def login() -> Any:
         except DomainError as error:
             flash(str(error.message), "error")
         else:
-            services.start_login_session(db.session, user, bool(form.remember.data))
-            session.clear()
-            login_user(user, remember=bool(form.remember.data),
-                       duration=_remember_duration())
-            response = redirect(safe_next(form.next.data))
-            if user.locale:
-                response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 86400,
-                                    samesite="Lax", httponly=True)
-            return response
+            from venture.accounts import twofactor
+            from venture.accounts.twofactor_views import ask_second_factor
+
+            if twofactor.is_enabled(user):
+                # Not logged in yet: the code comes first (see twofactor_views).
+                return ask_second_factor(user, bool(form.remember.data), form.next.data)
+            return finish_login(user, bool(form.remember.data), form.next.data)
     if request.method == "POST":
         form.password.data = ""
         return _invalid("accounts/login.html", form=form)
     return render_template("accounts/login.html", form=form)
+
+
+def finish_login(user: Any, remember: bool, next_url: str | None) -> Any:
+    """Log in for real: a new server-side sign-in handle, a fresh session."""
+    services.start_login_session(db.session, user, remember)
+    session.clear()
+    login_user(user, remember=remember, duration=_remember_duration())
+    response = redirect(safe_next(next_url))
+    if user.locale:
+        response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 86400,
+                            samesite="Lax", httponly=True)
+    return response
 
 
 def _remember_duration() -> Any:
@@ -240,6 +250,29 @@ def confirm_email(token: str) -> Any:
     return render_template("accounts/verify.html", form=form, changing_email=True)
 
 
+@bp.route("/account/data")
+@login_required
+def personal_data() -> Any:
+    return render_template("accounts/data.html")
+
+
+@bp.route("/account/data.json", methods=["POST"])
+@login_required
+def personal_data_json() -> Any:
+    """The download is a POST: it is audited, and only writing requests commit."""
+    from venture.accounts import personal_data
+
+    _limit_form("data")
+    verdict = limiter().hit(f"data:user:{current_user.id}", current_app.config["FORM_LIMIT_PER_ADDRESS"], 3600)
+    if not verdict.allowed:
+        raise TooManyAttempts(verdict.retry_after)
+    response = make_response(personal_data.export(db.session, current_user))
+    response.mimetype = "application/json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{personal_data.FILENAME}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
 def delete_account() -> Any:
@@ -270,3 +303,7 @@ def set_language() -> Any:
     response = make_response(redirect_next())
     response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response
+
+
+# Two-factor sign-in: its routes join this blueprint.
+from venture.accounts import twofactor_views  # noqa: E402,F401
