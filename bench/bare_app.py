@@ -7,6 +7,10 @@ Serve it like the application, with the same gunicorn settings::
 
     DATABASE_URL=... BIND=127.0.0.1:8101 .venv/bin/gunicorn --config gunicorn.conf.py \
         --chdir bench bare_app:app
+
+The reviewer dashboard has no sign-in here: it shows the assignments of the
+user whose id is in BENCH_REVIEWER_USER (the runner sets it to the reviewer
+it signs in as on the application).
 """
 from __future__ import annotations
 
@@ -21,7 +25,10 @@ from venture.accounts.models import User
 from venture.calls.models import Call, Phase
 from venture.comments.models import Comment, CommentStatus
 from venture.extensions import make_engine
+from venture.bodies.models import PoolExpert
 from venture.proposals.models import Proposal, ProposalStatus, ProposalVersion
+from venture.results.models import ResultRecord
+from venture.review.models import Assignment, PanelMember, Review
 from venture.showcase.services import decode_cursor
 from venture.showcase.visibility import SHOWCASE_PHASES
 
@@ -62,6 +69,28 @@ PROPOSAL = app.jinja_env.from_string(_PAGE.replace("{% block body %}{% endblock 
 <p>{{ p.support_count }} supports</p><h2>Comments ({{ p.comment_count }})</h2>
 <ol>{% for c in comments %}<li id="c{{ c.id }}"><p>{{ c.display_name }} · {{ c.created_at.isoformat() }}</p>
 {{ c.body_html|safe }}</li>{% endfor %}</ol>"""))
+
+
+REVIEWER = app.jinja_env.from_string(_PAGE.replace("{% block body %}{% endblock %}", """
+<h1>My reviews</h1>{% for r in rows %}{% if loop.changed(r.member_id) %}{% if not loop.first %}</table>{% endif %}
+<h2>{{ r.call_title }}</h2><p>{{ r.phase }} · {{ r.review_due_at.isoformat() if r.review_due_at else "" }} ·
+{{ r.status }} · {{ r.conflicts_declared_at.isoformat() if r.conflicts_declared_at else "" }}</p>
+<table>{% endif %}{% if r.assignment_id %}<tr><td>{{ r.number }}</td>
+<td><a href="/review/{{ r.assignment_id }}">{{ r.title }}</a></td>
+<td>{{ r.review_status or "" }} {{ r.version_count or "" }}</td></tr>{% endif %}
+{% if loop.last %}</table>{% endif %}{% endfor %}"""))
+
+RESULTS = app.jinja_env.from_string(_PAGE.replace("{% block body %}{% endblock %}", """
+<h1>{{ call_title }}</h1><p>{{ c.stage }} · {{ c.computed_at }} · {{ c.method.name }}</p>
+<p>{{ c.totals.funded }} · {{ "%.2f"|format(c.totals.amount_fen / 100) }} ·
+{{ "%.2f"|format(c.totals.budget_fen / 100) }}</p>
+<table><tr>{% for k in c.criteria %}<th>{{ k.name }} ({{ k.weight }})</th>{% endfor %}</tr></table>
+<table>{% for line in c.lines %}<tr><td>{{ line.rank }}</td><td>{{ line.number }}</td>
+<td><a href="/proposals/{{ line.proposal }}">{{ line.title }}</a></td><td>{{ line.group }}</td>
+<td>{{ line.theme }}</td><td>{{ line.district }}</td><td>{{ line.final or line.score or "" }}</td>
+<td>{{ line.reviews }}</td><td>{{ line.criteria_means.values()|join(" ") }}</td>
+<td>{{ "%.2f"|format(line.request_fen / 100) }}</td><td>{{ "%.2f"|format(line.amount_fen / 100) }}</td>
+<td>{{ line.outcome }} {{ line.notes|join(" ") }}</td></tr>{% endfor %}</table>"""))
 
 
 def _public() -> Any:
@@ -120,3 +149,39 @@ def proposal(proposal_id: int) -> Any:
             .where(Comment.proposal_id == proposal_id, Comment.status == CommentStatus.VISIBLE)
             .order_by(Comment.id).limit(COMMENTS)).all()
     return PROPOSAL.render(title=row.content["title"], p=row, comments=comments)
+
+
+@app.route("/review/")
+def reviewer() -> Any:
+    """A reviewer's panels with their live assignments: blind titles from the latest version."""
+    user_id = int(os.environ.get("BENCH_REVIEWER_USER") or 0)
+    latest = and_(ProposalVersion.proposal_id == Proposal.id, ProposalVersion.version_no == Proposal.version_count)
+    live = and_(Assignment.member_id == PanelMember.id, Assignment.ended_at.is_(None))
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(PanelMember.id.label("member_id"), PanelMember.status, PanelMember.conflicts_declared_at,
+                   Call.title.label("call_title"), Call.phase, Call.review_due_at,
+                   Assignment.id.label("assignment_id"), Proposal.number,
+                   ProposalVersion.content["title"].as_string().label("title"),
+                   Review.status.label("review_status"), Review.version_count)
+            .join(PoolExpert, PoolExpert.id == PanelMember.expert_id).join(Call, Call.id == PanelMember.call_id)
+            .outerjoin(Assignment, live).outerjoin(Proposal, Proposal.id == Assignment.proposal_id)
+            .outerjoin(ProposalVersion, latest).outerjoin(Review, Review.assignment_id == Assignment.id)
+            .where(PoolExpert.user_id == user_id)
+            .order_by(PanelMember.id.desc(), Assignment.id)).all()
+    if not rows:
+        abort(404)
+    return REVIEWER.render(title="My reviews", rows=rows)
+
+
+@app.route("/calls/<int:call_id>/results")
+def results(call_id: int) -> Any:
+    """The latest frozen result of a call in notice or published."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(Call.title, ResultRecord.content).join(Call, Call.id == ResultRecord.call_id)
+            .where(ResultRecord.call_id == call_id, Call.phase.in_([Phase.NOTICE, Phase.PUBLISHED]))
+            .order_by(ResultRecord.id.desc()).limit(1)).first()
+    if row is None:
+        abort(404)
+    return RESULTS.render(title=row.title, call_title=row.title, c=row.content)

@@ -29,12 +29,30 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 
 
+def signed_in(app: Any, email: str) -> Any:
+    """A test client logged in through the log-in form as a seeded account."""
+    import re
+
+    from venture.bench.seed import PASSWORD
+
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    answer = client.post("/login", data={"csrf_token": token.group(1) if token else "", "email": email,
+                                         "password": PASSWORD, "next": ""})
+    if answer.status_code not in (302, 303):
+        raise RuntimeError(f"log-in as {email} failed ({answer.status_code})")
+    return client
+
+
 def cpu_compare(app: Any, count: int) -> None:
     sys.path.insert(0, str(BENCH))
-    import bare_app
-
     info = json.loads(subprocess.run([sys.executable, str(BENCH / "probe.py")], capture_output=True, text=True,
                                      check=True).stdout)
+    os.environ["BENCH_REVIEWER_USER"] = str(info.get("reviewer_user_id") or "")
+    import bare_app
+
     call, proposal, cursor = info["call_id"], info["proposal_id"], info["deep_cursor"]
     pages = [("home", "/", True), ("call list", "/calls/", True), ("listing", f"/calls/{call}/proposals", True),
              ("deep page", f"/calls/{call}/proposals?after={cursor}", True),
@@ -42,11 +60,16 @@ def cpu_compare(app: Any, count: int) -> None:
     if info.get("busiest_id"):
         pages.append(("most discussed", f"/proposals/{info['busiest_id']}", True))
     pages.append(("search", "/search?q=%E9%95%BF%E8%80%85", False))
+    if info.get("reviewer_email"):
+        pages.append(("reviewer", "/review/", True))
+    if info.get("results_call_id"):
+        pages.append(("results page", f"/calls/{info['results_call_id']}/results", True))
     headers = {"Accept-Language": "zh-CN"}
     print(f"{'page':<15}{'app ms CPU':>12}{'bare ms CPU':>13}{'bare/app':>10}")
     for name, path, has_bare in pages:
         spent = []
-        for client in [app.test_client()] + ([bare_app.app.test_client()] if has_bare else []):
+        mine = signed_in(app, info["reviewer_email"]) if path == "/review/" else app.test_client()
+        for client in [mine] + ([bare_app.app.test_client()] if has_bare else []):
             if client.get(path, headers=headers).status_code != 200:
                 spent.append(None)
                 continue

@@ -8,12 +8,14 @@ aggregation and funding line alone on the same numbers.
 
     .venv/bin/python bench/results_compute.py [--proposals 2000] [--reviews 5] [--criteria 6] [--repeat 5]
     .venv/bin/python bench/results_compute.py --normalise --method trimmed
+    .venv/bin/python bench/results_compute.py --repeat 3 --json   # adds one JSON line (bench/run uses it)
 
 Target: well under a second for compute at 2,000 × 5 × 6 (docs/PERFORMANCE.md).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -118,6 +120,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--method", choices=("mean", "trimmed"), default="mean")
     parser.add_argument("--normalise", action="store_true")
+    parser.add_argument("--json", action="store_true", help="end with the figures as one JSON line")
     args = parser.parse_args()
 
     from venture import create_app
@@ -173,6 +176,16 @@ def main() -> None:
     print(f"pure aggregation + reviewer statistics + funding line: CPU median "
           f"{statistics.median(pure_times) * 1000:.0f} ms")
     print(f"machine load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.json:
+        print(json.dumps({
+            "proposals": len(rows), "reviews": len(scores), "reviews_per_proposal": args.reviews,
+            "criteria": args.criteria, "method": args.method, "normalise": args.normalise, "built_s": built,
+            "compute_median_ms": statistics.median(compute_times) * 1000,
+            "compute_best_ms": min(compute_times) * 1000,
+            "compute_cpu_ms": statistics.median(compute_cpu) * 1000,
+            "record_median_ms": statistics.median(record_times) * 1000,
+            "pure_cpu_ms": statistics.median(pure_times) * 1000, "repeat": args.repeat,
+            "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg())}))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,14 @@
 3. Drives a bounded load at each page from another process (wrk -t2 -c16
    -d10s if installed, else bench/loadgen.py), then 200 sequential requests
    per page from a single client, sampling each worker's RSS meanwhile.
-4. Times a full search-index rebuild if ``flask search rebuild`` exists.
+   The reviewer dashboard is measured signed in: the runner logs in once as
+   the seeded reviewer with the most assignments, through the log-in form
+   (bench/loadgen.py ``login``), and sends that session cookie with every
+   request to the page (the bare reference reads the same reviewer's rows
+   without a sign-in).
+4. Times a full search-index rebuild if ``flask search rebuild`` exists, and
+   the computation of a result for a call of 2,000 proposals × 5 reviews ×
+   6 criteria (bench/results_compute.py).
 5. On PostgreSQL (BENCH_PG_URL, else a local server at 127.0.0.1:5432 if
    one answers), runs the deadline rush (bench/rush.py) in a database of
    its own that it creates and drops.
@@ -20,6 +27,7 @@ All traffic goes to 127.0.0.1; every loop is bounded in time and count.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -62,6 +70,8 @@ class Page:
     bare: bool = True
     search: bool = False
     note: str = ""
+    login: str | None = None  # sign in as this seeded account first; its cookie goes with every request
+    headers: dict[str, str] = field(default_factory=dict)
     app: dict[str, Any] = field(default_factory=dict)
     bare_load: dict[str, Any] = field(default_factory=dict)
     single: dict[str, Any] = field(default_factory=dict)
@@ -224,12 +234,14 @@ class RssSampler(threading.Thread):
 
 # Load -------------------------------------------------------------------------------------------
 
-def drive(port: int, path: str, args: argparse.Namespace) -> dict[str, Any]:
+def drive(port: int, path: str, args: argparse.Namespace, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """A bounded load from a separate process: wrk if installed, else loadgen."""
     url = f"http://127.0.0.1:{port}{path}"
+    extra = [f"{name}: {value}" for name, value in (headers or {}).items()]
     if shutil.which("wrk") and not args.python_load:
+        sent = [f"{name}: {value}" for name, value in loadgen.BASE_HEADERS.items()] + extra
         out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-                              "--timeout", "10s", "-H", "Accept-Language: zh-CN",
+                              "--timeout", "10s", *(arg for h in sent for arg in ("-H", h)),
                               "-s", str(BENCH / "wrk_report.lua"), url],
                              capture_output=True, text=True, timeout=args.duration + 60)
         line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
@@ -242,20 +254,25 @@ def drive(port: int, path: str, args: argparse.Namespace) -> dict[str, Any]:
                 "p50_ms": raw["p50_us"] / 1000, "p95_ms": raw["p95_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
                 "errors": errors}
     out = subprocess.run([str(BIN / "python"), str(BENCH / "loadgen.py"), "--port", str(port), "--path", path,
-                          "--connections", str(args.connections), "--duration", str(args.duration)],
+                          "--connections", str(args.connections), "--duration", str(args.duration),
+                          *(arg for h in extra for arg in ("--header", h))],
                          capture_output=True, text=True, timeout=args.duration + 60)
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     figures["tool"] = "loadgen"
     return figures
 
 
-def warm(port: int, path: str) -> None:
-    loadgen.load(port, path, connections=8, duration=1.5, max_requests=400)
+def warm(port: int, path: str, headers: dict[str, str] | None = None) -> None:
+    loadgen.load(port, path, connections=8, duration=1.5, max_requests=400, headers=headers)
 
 
 # Steps --------------------------------------------------------------------------------------------
 
-def ensure_seeded(database_url: str, scale: str, env: dict[str, str]) -> tuple[dict[str, Any], float | None]:
+def ensure_seeded(database_url: str, scale: str, env: dict[str, str],
+                  own: bool = False) -> tuple[dict[str, Any], float | None]:
+    """Migrate, and seed an empty database. ``own``: the runner's default
+    file under bench/.data/, which it may wipe and seed again when it
+    predates the review stage (a database given with --database is never wiped)."""
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     log(f"migrating {redact(database_url)}")
@@ -264,10 +281,16 @@ def ensure_seeded(database_url: str, scale: str, env: dict[str, str]) -> tuple[d
         raise RuntimeError(f"db upgrade failed:\n{done.stdout}")
     info = probe(env)
     seconds = None
-    if not info["counts"]["users"]:
-        log(f"seeding the {scale} data set (flask bench seed --scale {scale})")
+    stale = bool(info["counts"]["users"]) and not info["counts"].get("reviews")
+    if stale and not own:
+        log("this database has no reviews (seeded before the review stage was): the reviewer dashboard and the "
+            "results page will say n/a; seed it again with `flask bench seed --force` to measure them")
+    if not info["counts"]["users"] or (stale and own):
+        force = ["--force"] if stale else []
+        log(f"seeding the {scale} data set (flask bench seed --scale {scale}{' --force' if stale else ''})"
+            + ("; the old one predates the review stage" if stale else ""))
         started = time.perf_counter()
-        done = run(flask("bench", "seed", "--scale", scale), env, capture=False, timeout=1200)
+        done = run(flask("bench", "seed", "--scale", scale, *force), env, capture=False, timeout=1200)
         seconds = time.perf_counter() - started
         if done.returncode:
             raise RuntimeError("seeding failed")
@@ -295,6 +318,17 @@ def search_rebuild(env: dict[str, str]) -> float | None:
     return time.perf_counter() - started
 
 
+def results_compute() -> dict[str, Any] | None:
+    """bench/results_compute.py at its defaults (2,000 × 5 × 6, in-memory SQLite), three runs."""
+    log("timing a result computation: 2,000 proposals × 5 reviews × 6 criteria (bench/results_compute.py)")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "VENTURE_ENV")}
+    done = run([str(BIN / "python"), str(BENCH / "results_compute.py"), "--repeat", "3", "--json"], env, timeout=900)
+    if done.returncode:
+        log(f"results_compute.py failed:\n{done.stdout[-2000:]}")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def pages_for(info: dict[str, Any]) -> list[Page]:
     call, proposal = info.get("call_id"), info.get("proposal_id")
     pages = [Page("home", "/"), Page("call list", "/calls/")]
@@ -308,29 +342,53 @@ def pages_for(info: dict[str, Any]) -> list[Page]:
         pages.append(Page("most discussed proposal", f"/proposals/{info['busiest_id']}",
                           note=f"{info.get('busiest_comments')} comments; the bare page shows 50"))
     pages.append(Page("search", f"/search?q={quote(SEARCH_QUERY)}", bare=False, search=True))
-    pages.append(Page("reviewer dashboard", None, bare=False, note="page does not exist yet"))
-    pages.append(Page("results page", None, bare=False, note="page does not exist yet"))
+    reviewer = info.get("reviewer_email")
+    pages.append(Page("reviewer dashboard", "/review/" if reviewer else None, login=reviewer,
+                      note=(f"signed in; {info.get('reviewer_assignments')} assignments on "
+                            f"{info.get('reviewer_panels')} panels") if reviewer else "no reviews seeded"))
+    results = info.get("results_call_id")
+    pages.append(Page("results page", f"/calls/{results}/results" if results else None,
+                      note=(f"{info.get('results_phase')} call, {info.get('results_lines')} lines") if results
+                      else "no call in notice or published"))
     return pages
 
 
-def status_of(port: int, path: str) -> int:
+def status_of(port: int, path: str, headers: dict[str, str] | None = None) -> int:
+    """The status of the very answer (a redirect to the log-in page is a 302, not the log-in page's 200)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+        connection.request("GET", path, headers={**loadgen.BASE_HEADERS, **(headers or {})})
+        response = connection.getresponse()
+        response.read()
+        return int(response.status)
+    finally:
+        connection.close()
+
+
+def sign_in(page: Page, port: int) -> None:
+    """Log in once through the form; the page's requests then carry the session cookie."""
+    from venture.bench.seed import PASSWORD
+
+    assert page.login is not None
+    try:
+        page.headers = {"Cookie": loadgen.login(port, page.login, PASSWORD)}
+    except (RuntimeError, OSError) as error:
+        page.note = f"could not sign in: {error}"
+        page.path = None
 
 
 def measure(pages: list[Page], app: Server, bare: Server, args: argparse.Namespace) -> None:
     for page in pages:
+        if page.path is not None and page.login:
+            sign_in(page, app.port)
         if page.path is None:
             continue
-        status = status_of(app.port, page.path)
+        status = status_of(app.port, page.path, page.headers)
         if status != 200:
             page.note = f"answers {status}" + (": no search endpoint yet" if page.search else "")
             page.path = None
             continue
-        if page.bare and status_of(bare.port, page.path) != 200:
+        if page.bare and status_of(bare.port, page.path, page.headers) != 200:
             page.bare = False
     sampler = RssSampler([app, bare])
     sampler.start()
@@ -338,20 +396,20 @@ def measure(pages: list[Page], app: Server, bare: Server, args: argparse.Namespa
         live = [p for p in pages if p.path]
         for page in live:
             assert page.path is not None
-            warm(app.port, page.path)
+            warm(app.port, page.path, page.headers)
             if page.bare:
-                warm(bare.port, page.path)
+                warm(bare.port, page.path, page.headers)
         for page in live:
             assert page.path is not None
             log(f"load: {page.name} {page.path[:60]}")
-            page.app = drive(app.port, page.path, args)
+            page.app = drive(app.port, page.path, args, page.headers)
             if page.bare:
-                page.bare_load = drive(bare.port, page.path, args)
+                page.bare_load = drive(bare.port, page.path, args, page.headers)
         for page in live:
             assert page.path is not None
-            page.single = loadgen.sequential(app.port, page.path, args.sequential)
+            page.single = loadgen.sequential(app.port, page.path, args.sequential, headers=page.headers)
             if page.bare:
-                page.bare_single = loadgen.sequential(bare.port, page.path, args.sequential)
+                page.bare_single = loadgen.sequential(bare.port, page.path, args.sequential, headers=page.headers)
     finally:
         sampler.stopped.set()
         sampler.join(2)
@@ -503,6 +561,11 @@ def markdown(context: dict[str, Any]) -> str:
     lines.append("")
     lines.append("Pages measured: " + "; ".join(f"{p.name} `{p.path}`" + (f" ({p.note})" if p.note else "")
                                                 for p in pages if p.path) + ".")
+    if any(p.login and p.path for p in pages):
+        lines.append("")
+        lines.append("Signed-in pages carry the session cookie of one log-in through the form, made before the "
+                     "run; the bare reference reads the same reviewer's rows without a sign-in "
+                     "(BENCH_REVIEWER_USER).")
     lines.append("")
     app_max, app_mean, app_n = context["rss_app"]
     bare_max, bare_mean, bare_n = context["rss_bare"]
@@ -516,6 +579,18 @@ def markdown(context: dict[str, Any]) -> str:
         lines.append("- full search-index rebuild: not timed in this run (--no-rebuild)")
     else:
         lines.append("- full search-index rebuild: n/a (no `flask search rebuild` yet)")
+    computed = context.get("results_compute")
+    if computed:
+        lines.append(
+            f"- result computation (`bench/results_compute.py`: {computed['proposals']:,} proposals × "
+            f"{computed['reviews_per_proposal']} reviews × {computed['criteria']} criteria, "
+            f"{computed['reviews']:,} reviews, in-memory SQLite, {computed['repeat']} runs): `compute` median "
+            f"{computed['compute_median_ms']:.0f} ms wall (best {computed['compute_best_ms']:.0f} ms, CPU "
+            f"{computed['compute_cpu_ms']:.0f} ms), `record_content` {computed['record_median_ms']:.0f} ms — "
+            f"target ≤ 1 s {verdict(computed['compute_median_ms'] <= 1000)} "
+            f"(load average {computed['loadavg']})")
+    else:
+        lines.append("- result computation: not timed (bench/results_compute.py failed)")
     rush = context.get("rush")
     if rush is None:
         lines.append(f"- deadline rush: {context.get('rush_note', 'not run')}")
@@ -594,20 +669,22 @@ def main() -> int:
     key = f"{args.scale}-{dialect.lower()}"
     env = app_env(database_url, key)
     load_before = loadavg()
-    info, seed_seconds = ensure_seeded(database_url, args.scale, env)
+    info, seed_seconds = ensure_seeded(database_url, args.scale, env, own=args.database is None)
     counts = info["counts"]
     rebuild = None if args.no_rebuild else search_rebuild(env)
     pages = pages_for(info)
     workers = args.workers or (os.cpu_count() or 1) * 2 + 1
     log(f"serving the app and the bare reference ({workers} workers each)")
+    bare_env = dict(env, BENCH_REVIEWER_USER=str(info.get("reviewer_user_id") or ""))
     with Server(f"app-{key}", ["venture:create_app()"], env, args.workers) as app, \
-            Server(f"bare-{key}", ["--chdir", str(BENCH), "bare_app:app"], env, args.workers) as bare:
+            Server(f"bare-{key}", ["--chdir", str(BENCH), "bare_app:app"], bare_env, args.workers) as bare:
         measure(pages, app, bare, args)
         rss_app, rss_bare = rss_summary(app), rss_summary(bare)
     load_after = loadavg()
     log("CPU per request in-process, app and bare (bench/profile.py --cpu)")
     cpu = run([str(BIN / "python"), str(BENCH / "profile.py"), "--cpu", "--count", "100"], env, timeout=900)
     cpu_table = cpu.stdout.strip() if not cpu.returncode else f"failed:\n{cpu.stdout[-1000:]}"
+    computed = results_compute()
     rush, rush_note = None, "not run (--no-rush)"
     if not args.no_rush:
         rush = deadline_rush(args)
@@ -619,11 +696,12 @@ def main() -> int:
         "scale": args.scale, "dialect": f"{dialect} {info.get('server_version', '')}".strip(), "when": when,
         "database": (f"{redact(database_url)} — {counts['users']:,} users, {counts['calls']} calls, "
                      f"{counts['proposals']:,} proposals, {counts['versions']:,} versions, "
-                     f"{counts['comments']:,} comments, {counts['supports']:,} supports"),
+                     f"{counts['comments']:,} comments, {counts['supports']:,} supports, "
+                     f"{counts.get('reviews', 0):,} reviews, {counts.get('result_records', 0)} result records"),
         "workers": workers, "load": load, "sequential": args.sequential, "pages": pages,
         "rss_app": rss_app, "rss_bare": rss_bare, "search_rebuild": rebuild, "rush": rush, "rush_note": rush_note,
         "seed_seconds": seed_seconds, "loadavg": (load_before, load_after), "no_rebuild": args.no_rebuild,
-        "cpu_table": cpu_table,
+        "cpu_table": cpu_table, "results_compute": computed,
     }
     print()
     print_table(rows(pages))

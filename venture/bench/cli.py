@@ -19,7 +19,8 @@ def _scale(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 
 @bench_cli.command("seed")
 @click.option("--scale", default="small", show_default=True, callback=_scale, metavar="city|small",
-              help="city: 20,000 users, 20,000 proposals, 200,000 comments; small: about a twentieth.")
+              help="city: 20,000 users, 20,000 proposals, 200,000 comments, about 60,000 reviews; "
+                   "small: about a twentieth.")
 @click.option("--seed", "seed_value", default=2026, show_default=True, help="Seed of the random generator.")
 @click.option("--force", is_flag=True, help="Delete every row in the database first.")
 def seed(scale: str, seed_value: int, force: bool) -> None:

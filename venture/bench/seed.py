@@ -10,8 +10,21 @@ content is ``proposals.services.snapshot`` of the proposal as submitted and
 its fingerprint is ``fingerprint(content)``, receipt numbers are unique and
 the receipt counters stand at the highest number given.
 
+The review stage is seeded for calls under review, in public notice and
+published: pool experts with expertise areas (a third in finance), a panel
+per call drawn with ``review.draw.draw_panel`` from the body's pool (the
+``PanelDraw`` row re-runs to the same experts), every member accepted with
+conflicts declared, proposals screened, each eligible proposal assigned to
+the call's number of reviewers (round robin, even loads), reviews whose
+versions are ``review.scoring.freeze`` of the sheet with
+``scoring.fingerprint``, and, for calls in notice or published, the result
+records made by ``results.services.compute`` and ``record_content`` once the
+rows are in. The review stage draws on a random generator of its own, so the
+rest of the data set is the same as without it.
+
 Seeded proposals carry no attachments (there are no files behind them), so
-the seeded calls require none.
+the seeded calls require none. No audit events are written: ``flask audit
+verify`` has nothing to check on a bench database.
 """
 from __future__ import annotations
 
@@ -25,7 +38,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from venture.accounts.models import User
@@ -36,8 +49,20 @@ from venture.comments.models import Comment, CommentStatus
 from venture.core.sanitize import render_markdown
 from venture.groups import creditcode
 from venture.groups.models import Group, GroupKind, GroupMembership, MemberRole, RegistrationType
-from venture.proposals.models import Proposal, ProposalStatus, ProposalVersion, ReceiptCounter, line_subtotal_fen
+from venture.proposals.models import (
+    Proposal,
+    ProposalStatus,
+    ProposalVersion,
+    ReceiptCounter,
+    Screening,
+    line_subtotal_fen,
+)
 from venture.proposals.services import fingerprint, snapshot
+from venture.results.models import ResultRecord, ResultStage
+from venture.review import draw as drawing
+from venture.review import scoring
+from venture.review.expertise import AREAS, FINANCE
+from venture.review.models import Assignment, MemberStatus, PanelDraw, PanelMember, Review, ReviewStatus, ReviewVersion
 from venture.showcase.models import Support
 from venture.showcase.visibility import SHOWCASE_PHASES
 
@@ -67,13 +92,20 @@ SCALES = {
     "small": Scale(users=1_000, groups=100, calls=15, proposals=1_000, comments=10_000, supports=3_000,
                    reviewers=25, reviews=3_000),
     # For tests.
-    "tiny": Scale(users=60, groups=12, calls=5, proposals=30, comments=150, supports=60, reviewers=4, reviews=0),
+    "tiny": Scale(users=60, groups=12, calls=5, proposals=30, comments=150, supports=60, reviewers=8, reviews=40),
 }
 
 # Phases of the calls, in order, repeated: mostly open, closed and under review.
 PHASE_PATTERN = "OCRNOCRDOCRPOCRNOCRXORCPO"
 PHASE_CODES = {"O": Phase.OPEN, "C": Phase.CLOSED, "R": Phase.REVIEW, "N": Phase.NOTICE,
                "P": Phase.PUBLISHED, "D": Phase.DRAFT, "X": Phase.CANCELLED}
+# Calls whose review stage is seeded: panel, screening, assignments, reviews.
+REVIEW_STAGE = frozenset({Phase.REVIEW, Phase.NOTICE, Phase.PUBLISHED})
+PANEL_SIZE = (8, 15)  # at most the body's pool
+INELIGIBLE_SHARE = 0.03
+# In calls still under review: assignments not started yet, and drafts.
+NOT_STARTED_SHARE = 0.07
+DRAFT_SHARE = 0.05
 
 SECTIONS = {
     CallKind.SOCIAL_VENTURE: [("need", "需求分析"), ("goals", "项目目标"), ("plan", "服务计划"),
@@ -109,7 +141,8 @@ def total_rows(scale: Scale) -> int:
     """Roughly how many rows ``seed`` inserts (for a progress bar)."""
     bodies = _bodies_for(scale)
     return (bodies * 2 + scale.users + scale.reviewers + scale.groups * 3 + scale.calls * 5
-            + int(scale.proposals * (2 + scale.second_versions)) + scale.comments + scale.supports)
+            + int(scale.proposals * (2 + scale.second_versions)) + scale.comments + scale.supports
+            + scale.calls * 6 + scale.reviews * 3)
 
 
 def seed(session: Session, scale: str | Scale = "small", *, seed: int = 2026, now: datetime | None = None,
@@ -125,16 +158,15 @@ def seed(session: Session, scale: str | Scale = "small", *, seed: int = 2026, no
                               "(--force deletes every row first)")
         _wipe(session)
     anchor = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    builder = _Builder(size, random.Random(seed), anchor, _password_hash())
+    builder = _Builder(size, random.Random(seed), anchor, _password_hash(), random.Random(f"{seed}:review"))
     summary = Summary()
     step = progress or (lambda _n: None)
     for model, rows in builder.tables():
         _insert(session, model, rows, step)
         summary.counts[model.__tablename__] = summary.counts.get(model.__tablename__, 0) + len(rows)
-    if size.reviews:
-        message = _reviews_message(session)
-        summary.skipped.append(message)
-        echo(message)
+    records = _result_records(session, builder.results)
+    _insert(session, ResultRecord, records, step)
+    summary.counts[ResultRecord.__tablename__] = len(records)
     _reset_sequences(session)
     session.commit()
     summary.seconds = time.perf_counter() - started
@@ -151,10 +183,21 @@ def _password_hash() -> str:
     return passwords.hash_password(PASSWORD)
 
 
-def _reviews_message(session: Session) -> str:
-    if not inspect(session.connection()).has_table("reviews"):
-        return "reviews: skipped (there is no reviews table yet)"
-    return "reviews: skipped (a reviews table exists, but the seeder does not fill it yet)"
+def _result_records(session: Session, plan: list[tuple[int, ResultStage, datetime, int]]) -> list[dict[str, Any]]:
+    """The frozen results of calls in notice or published, computed from the
+    rows just inserted by the same functions that open the notice and
+    finalise (without their audit events and mail)."""
+    from venture.results import services as results
+
+    rows = []
+    for call_id, stage, moment, organizer_id in plan:
+        call = session.get(Call, call_id)
+        computation = results.compute(session, call, moment)
+        content = results.record_content(session, call, computation, stage)
+        rows.append({"id": len(rows) + 1, "call_id": call_id, "stage": stage, "created_at": moment,
+                     "created_by_id": organizer_id, "content": content,
+                     "fingerprint": results.fingerprint(content), "chain_seq": None, "chain_head": ""})
+    return rows
 
 
 def _insert(session: Session, model: type[Any], rows: list[dict[str, Any]], progress: Progress) -> None:
@@ -231,9 +274,12 @@ def _spread(rng: random.Random, total: int, weights: list[float], capacity: list
 class _Builder:
     """Makes the rows, table by table, in an order the foreign keys accept."""
 
-    def __init__(self, scale: Scale, rng: random.Random, now: datetime, password_hash: str) -> None:
+    def __init__(self, scale: Scale, rng: random.Random, now: datetime, password_hash: str,
+                 review_rng: random.Random) -> None:
         self.scale = scale
         self.rng = rng
+        # The review stage draws from its own generator, so adding it left the rest unchanged.
+        self.review_rng = review_rng
         self.now = now
         self.password_hash = password_hash
         self.bodies = _bodies_for(scale)
@@ -248,6 +294,11 @@ class _Builder:
         self.proposals: list[dict[str, Any]] = []
         self.call_by_id: dict[int, dict[str, Any]] = {}
         self.first_submitted: dict[int, datetime] = {}
+        self.experts: list[dict[str, Any]] = []
+        self.criteria_by_call: dict[int, list[Any]] = defaultdict(list)
+        self.review_plan: dict[int, dict[str, Any]] = {}  # call id -> panel size, seed, dates
+        # (call id, stage, when, organizer's user id) of each result record to freeze after the inserts
+        self.results: list[tuple[int, ResultStage, datetime, int]] = []
 
     def tables(self) -> Iterable[tuple[type[Any], list[dict[str, Any]]]]:
         groups, memberships = self._groups()  # decides who is a member before the users exist
@@ -255,15 +306,14 @@ class _Builder:
         yield User, self._users()
         yield Organizer, [{"id": i + 1, "body_id": i + 1, "user_id": uid, "appointed_at": self.now - timedelta(days=400)}
                           for i, uid in enumerate(self.organizer_ids)]
-        yield PoolExpert, [{"id": i + 1, "body_id": i % self.bodies + 1, "user_id": uid,
-                            "joined_at": self.now - timedelta(days=300 - i % 200)}
-                           for i, uid in enumerate(self.reviewer_ids)]
+        yield PoolExpert, self._experts()
         yield Group, groups
         yield GroupMembership, memberships
         calls, criteria = self._calls()
         yield Call, calls
         yield Criterion, criteria
         proposals, versions, counters = self._proposals()
+        self._screen(proposals)
         comments = self._comments()
         supports = self._supports()
         yield Proposal, proposals
@@ -271,6 +321,13 @@ class _Builder:
         yield ReceiptCounter, counters
         yield Comment, comments
         yield Support, supports
+        draws, members = self._panels()
+        yield PanelDraw, draws
+        yield PanelMember, members
+        assignments, reviews, review_versions = self._reviews(members)
+        yield Assignment, assignments
+        yield Review, reviews
+        yield ReviewVersion, review_versions
 
     # People -------------------------------------------------------------------------------
 
@@ -303,6 +360,21 @@ class _Builder:
                          "password_hash": self.password_hash, "email_verified_at": created + timedelta(minutes=5),
                          "is_site_admin": uid == 1, "locale": self.rng.choice((None, None, "zh_CN", "en")),
                          "timezone": "Asia/Shanghai", "created_at": created, "deleted_at": None})
+        return rows
+
+    def _experts(self) -> list[dict[str, Any]]:
+        """The pool experts, spread over the bodies; a third of them in finance."""
+        rng = self.review_rng
+        others = sorted(a for a in AREAS if a != FINANCE)
+        rows = []
+        for i, uid in enumerate(self.reviewer_ids):
+            areas = [FINANCE, *rng.sample(others, rng.randint(0, 1))] if i % 3 == 0 \
+                else rng.sample(others, rng.randint(1, 3))
+            joined = self.now - timedelta(days=300 - i % 200)
+            rows.append({"id": i + 1, "body_id": i % self.bodies + 1, "user_id": uid, "joined_at": joined,
+                         "expertise": areas, "affiliations": [], "available": True, "availability_note": "",
+                         "profile_updated_at": joined + timedelta(days=2)})
+        self.experts = rows
         return rows
 
     def _groups(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -347,6 +419,7 @@ class _Builder:
     def _calls(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         rng, now = self.rng, self.now
         calls, criteria = [], []
+        per_proposal = self._reviewers_per_proposal()
         for index in range(self.scale.calls):
             cid = index + 1
             phase = PHASE_CODES[PHASE_PATTERN[index % len(PHASE_PATTERN)]]
@@ -391,14 +464,66 @@ class _Builder:
                 "min_fundable_score": Decimal(70 if kind is CallKind.SOCIAL_VENTURE else 60),
                 "notice_days": 7, "comment_moderation": "post", "created_at": opens - timedelta(days=14),
                 "published_at": None if phase is Phase.DRAFT else opens - timedelta(days=7),
+                "aggregation_method": "trimmed" if kind is CallKind.SOCIAL_VENTURE else "mean",
+                "tie_criterion_position": 2, "review_due_at": None, "notice_opened_at": None,
+                "notice_ends_at": None, "results_published_at": None,
             }
+            if phase in REVIEW_STAGE:
+                self._plan_review(row, per_proposal)
             calls.append(row)
             self.call_by_id[cid] = row
             for position, (name, weight, points) in enumerate(CRITERIA[kind]):
                 criteria.append({"id": len(criteria) + 1, "call_id": cid, "position": position + 1, "name": name,
                                  "guidance": "", "weight": weight, "max_points": Decimal(points)})
+                self.criteria_by_call[cid].append(SimpleNamespace(id=len(criteria), name=name, weight=weight,
+                                                                  max_points=Decimal(points)))
         self.calls = calls
         return calls, criteria
+
+    def _reviewers_per_proposal(self) -> dict[CallKind, int]:
+        """Reviewers per proposal in the calls whose review is seeded, so that
+        the reviews come to about ``scale.reviews``: one more than the mean for
+        social-venture calls, one fewer for micro-livelihood ones."""
+        phases = [PHASE_CODES[PHASE_PATTERN[i % len(PHASE_PATTERN)]] for i in range(self.scale.calls)]
+        reviewed = sum(1 for p in phases if p in REVIEW_STAGE)
+        with_proposals = sum(1 for p in phases if p is not Phase.DRAFT)
+        if not reviewed or not self.scale.proposals or not self.scale.reviews:
+            return {CallKind.SOCIAL_VENTURE: 5, CallKind.MICRO_LIVELIHOOD: 3}
+        mean = self.scale.reviews / (self.scale.proposals / with_proposals * reviewed)
+        return {CallKind.SOCIAL_VENTURE: max(1, min(15, round(mean + 0.5))),
+                CallKind.MICRO_LIVELIHOOD: max(1, min(15, round(mean - 0.5)))}
+
+    def _plan_review(self, call: dict[str, Any], per_proposal: dict[CallKind, int]) -> None:
+        """Panel size, draw seed and the review stage's dates of a call under review or later."""
+        rng, now = self.review_rng, self.now
+        pool = sum(1 for e in self.experts if e["body_id"] == call["body_id"])
+        size = min(rng.randint(*PANEL_SIZE), pool)
+        closes = call["closes_at"]
+        plan: dict[str, Any] = {"size": size, "seed": f"{rng.getrandbits(128):032x}",
+                                "drawn_at": closes + timedelta(days=1, hours=rng.randint(1, 8)),
+                                "assigned_at": closes + timedelta(days=5, hours=rng.randint(1, 8))}
+        if size:
+            call["reviewers_per_proposal"] = min(per_proposal[call["kind"]], size)
+        if call["phase"] is Phase.REVIEW:
+            call["review_due_at"] = (now + timedelta(days=rng.randint(5, 20))).replace(hour=16)
+            plan["reviews_end"] = now - timedelta(hours=1)
+        else:
+            if call["phase"] is Phase.NOTICE:
+                opened = now - timedelta(days=rng.randint(1, call["notice_days"] - 1), hours=rng.randint(1, 8))
+            else:
+                opened = closes + timedelta(days=rng.randint(35, 50), hours=rng.randint(1, 8))
+            opened = opened.replace(minute=0, second=0, microsecond=0)
+            call["review_due_at"] = (opened - timedelta(days=3)).replace(hour=16)
+            call["notice_opened_at"] = opened
+            call["notice_ends_at"] = opened + timedelta(days=call["notice_days"])
+            plan["reviews_end"] = opened - timedelta(days=1)
+            organizer = self.organizer_ids[call["body_id"] - 1]
+            self.results.append((call["id"], ResultStage.PROPOSED, opened, organizer))
+            if call["phase"] is Phase.PUBLISHED:
+                published = call["notice_ends_at"] + timedelta(days=1)
+                call["results_published_at"] = published
+                self.results.append((call["id"], ResultStage.FINAL, published, organizer))
+        self.review_plan[call["id"]] = plan
 
     # Proposals ------------------------------------------------------------------------------
 
@@ -581,3 +706,136 @@ class _Builder:
                 rows.append({"id": len(rows) + 1, "proposal_id": proposal["id"], "user_id": user,
                              "created_at": _between(rng, proposal["submitted_at"], self.now)})
         return rows
+
+    # The review stage -----------------------------------------------------------------------
+
+    def _screen(self, proposals: list[dict[str, Any]]) -> None:
+        """Every submitted proposal of a call under review or later is screened:
+        eligible, but for a few (at least one per call) found ineligible."""
+        rng = self.review_rng
+        by_call: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for proposal in proposals:
+            proposal.update(screening=Screening.PENDING, screening_reason="", screened_at=None)
+            if proposal["call_id"] in self.review_plan:
+                by_call[proposal["call_id"]].append(proposal)
+        for call_id, own in by_call.items():
+            closes = self.call_by_id[call_id]["closes_at"]
+            out = {p["id"] for p in rng.sample(own, max(1, round(len(own) * INELIGIBLE_SHARE)))} \
+                if len(own) > 1 else set()
+            for proposal in own:
+                eligible = proposal["id"] not in out
+                proposal.update(screening=Screening.ELIGIBLE if eligible else Screening.INELIGIBLE,
+                                screening_reason=texts.ELIGIBLE_REASON if eligible
+                                else rng.choice(texts.INELIGIBLE_REASONS),
+                                screened_at=closes + timedelta(days=1, hours=rng.uniform(1, 60)))
+
+    def _panels(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """One draw per call from its body's pool; every drawn expert accepted
+        and declared no conflict."""
+        rng = self.review_rng
+        draws: list[dict[str, Any]] = []
+        members: list[dict[str, Any]] = []
+        for call_id, plan in self.review_plan.items():
+            call = self.call_by_id[call_id]
+            pool = [drawing.Candidate(e["id"], e["expertise"]) for e in self.experts if e["body_id"] == call["body_id"]]
+            if not plan["size"] or not pool:
+                continue
+            wanted = {FINANCE: 2, "social_work": 1} if call["kind"] is CallKind.SOCIAL_VENTURE else {FINANCE: 1}
+            minimums = {area: min(n, plan["size"]) for area, n in wanted.items()}
+            result = drawing.draw_panel(plan["seed"], pool, plan["size"], minimums)
+            draw_id = len(draws) + 1
+            draws.append({"id": draw_id, "call_id": call_id, "seed": plan["seed"], "size": plan["size"],
+                          "minimums": minimums, "pool_snapshot": drawing.snapshot(pool),
+                          "chosen": list(result.chosen), "shortfalls": dict(result.shortfalls),
+                          "replaces_member_id": None, "created_at": plan["drawn_at"],
+                          "created_by_id": self.organizer_ids[call["body_id"] - 1]})
+            for expert_id in result.chosen:
+                responded = plan["drawn_at"] + timedelta(hours=rng.uniform(1, 40))
+                members.append({"id": len(members) + 1, "call_id": call_id, "expert_id": expert_id,
+                                "draw_id": draw_id, "manual": False, "status": MemberStatus.ACCEPTED,
+                                "responded_at": responded,
+                                "conflicts_declared_at": responded + timedelta(hours=rng.uniform(0.2, 40)),
+                                "created_at": plan["drawn_at"]})
+        return draws, members
+
+    def _reviews(self, members: list[dict[str, Any]]
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """Each eligible proposal to the call's number of reviewers, round robin
+        over the panel (loads differ by one at most); a review for each, but
+        in calls still under review some not started and some drafts."""
+        rng = self.review_rng
+        panel: dict[int, list[int]] = defaultdict(list)
+        for member in members:
+            panel[member["call_id"]].append(member["id"])
+        # How each member scores (a little kind or a little strict) and writes (some in English).
+        leniency = {m["id"]: rng.gauss(0, 0.06) for m in members}
+        english = {m["id"]: rng.random() < 0.2 for m in members}
+        assignments: list[dict[str, Any]] = []
+        reviews: list[dict[str, Any]] = []
+        versions: list[dict[str, Any]] = []
+        for call_id, plan in self.review_plan.items():
+            call = self.call_by_id[call_id]
+            seats = panel.get(call_id)
+            if not seats:
+                continue
+            per = call["reviewers_per_proposal"]
+            criteria = self.criteria_by_call[call_id]
+            own = [p for p in self.proposals if p["call_id"] == call_id and p["screening"] is Screening.ELIGIBLE]
+            for index, proposal in enumerate(own):
+                quality = rng.uniform(0.35, 0.95)
+                for k in range(per):
+                    member = seats[(index * per + k) % len(seats)]
+                    assignment_id = len(assignments) + 1
+                    assignments.append({"id": assignment_id, "proposal_id": proposal["id"], "member_id": member,
+                                        "manual": False, "seed": plan["seed"], "created_at": plan["assigned_at"],
+                                        "ended_at": None, "ended_reason": ""})
+                    state = ReviewStatus.SUBMITTED
+                    if call["phase"] is Phase.REVIEW:
+                        roll = rng.random()
+                        if roll < NOT_STARTED_SHARE:
+                            continue
+                        if roll < NOT_STARTED_SHARE + DRAFT_SHARE:
+                            state = ReviewStatus.DRAFT
+                    when = _between(rng, plan["assigned_at"] + timedelta(hours=1), plan["reviews_end"])
+                    sheet = self._sheet(criteria, quality + leniency[member], english[member])
+                    review_id = len(reviews) + 1
+                    row = {"id": review_id, "assignment_id": assignment_id, "status": state, "lock_version": 2,
+                           "updated_at": when}
+                    if state is ReviewStatus.DRAFT:
+                        half = criteria[:max(1, len(criteria) // 2)]
+                        row.update(scores={str(c.id): scoring.plain(sheet["scores"][str(c.id)]) for c in half},
+                                   reasons={str(c.id): sheet["reasons"][str(c.id)] for c in half},
+                                   comment_to_applicant="", note_to_organizer="", submitted_at=None, version_count=0)
+                    else:
+                        content = scoring.freeze(criteria, sheet["scores"], sheet["reasons"], sheet["comment"],
+                                                 sheet["note"])
+                        row.update(scores={k: scoring.plain(v) for k, v in sheet["scores"].items()},
+                                   reasons={k: v.strip() for k, v in sheet["reasons"].items()},
+                                   comment_to_applicant=sheet["comment"].strip(),
+                                   note_to_organizer=sheet["note"].strip(), submitted_at=when, version_count=1)
+                        versions.append({"id": len(versions) + 1, "review_id": review_id, "version_no": 1,
+                                         "submitted_at": when, "content": content,
+                                         "total": Decimal(content["total"]),
+                                         "fingerprint": scoring.fingerprint(content)})
+                    reviews.append(row)
+        return assignments, reviews, versions
+
+    def _sheet(self, criteria: list[Any], level: float, english: bool) -> dict[str, Any]:
+        """A score sheet: half-point scores around ``level`` (a share of each
+        maximum), a reason for each, a comment to the group most of the time."""
+        rng = self.review_rng
+        scores: dict[str, Decimal] = {}
+        reasons: dict[str, str] = {}
+        for criterion in criteria:
+            top = criterion.max_points
+            share = min(1.0, max(0.0, rng.gauss(level, 0.1)))
+            score = min(top, Decimal(round(share * float(top) * 2)) / 2)
+            band = "high" if score >= top * Decimal("0.75") else "mid" if score >= top / 2 else "low"
+            scores[str(criterion.id)] = score
+            reasons[str(criterion.id)] = texts.REASONS_EN[criterion.name][band] if english \
+                else rng.choice(texts.REASONS_ZH[criterion.name][band])
+        comment = ""
+        if rng.random() < 0.7:
+            comment = rng.choice(texts.REVIEW_COMMENTS_EN if english else texts.REVIEW_COMMENTS_ZH)
+        note = rng.choice(texts.ORGANIZER_NOTES) if rng.random() < 0.05 else ""
+        return {"scores": scores, "reasons": reasons, "comment": comment, "note": note}

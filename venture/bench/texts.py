@@ -146,3 +146,116 @@ COMMENT_EXTRA = [
     "\n\n1. 先做需求调查\n2. 再定服务内容",
     "\n\nSee https://example.org/report for last year's figures.",
 ]
+
+# The review stage ----------------------------------------------------------------------------
+# Reasons a reviewer writes for a score, by criterion (its name in the seeded
+# rubrics) and by how well the proposal did on it: "high", "mid" or "low".
+REASONS_ZH = {
+    "需求分析": {
+        "high": ["需求调研扎实，引用了街道摸底数据和入户访谈记录，服务对象和人数都说得清楚。",
+                 "对独居长者和照顾者的需要分析细致，问题与服务之间的对应关系明确。"],
+        "mid": ["需求有一定依据，但数据较旧，建议补充近一年的走访或问卷结果。",
+                "目标人群大致清楚，但没有说明为什么优先服务这一群体。"],
+        "low": ["需求主要凭经验描述，缺少数据或访谈支撑，难以判断问题的规模。",
+                "申报书没有说明服务对象是谁、有多少人，需求分析过于笼统。"],
+    },
+    "服务设计": {
+        "high": ["活动安排具体，频次、地点和负责人都写明了，与需求分析一一对应。",
+                 "服务流程设计完整，有转介和个案跟进机制，考虑到了行动不便的服务对象。"],
+        "mid": ["服务内容可行，但各阶段的时间安排偏紧，志愿者排班需要再细化。",
+                "活动较多但重点不够突出，建议集中在两到三项核心服务上。"],
+        "low": ["服务内容与需求分析关系不大，多为一次性活动，难以产生持续效果。",
+                "缺少具体的执行计划，看不出每个月要做什么、由谁来做。"],
+    },
+    "团队能力": {
+        "high": ["团队有持证社工和稳定的志愿者队伍，过往同类项目执行情况良好。",
+                 "负责人有多年社区服务经验，分工明确，督导安排到位。"],
+        "mid": ["团队有一定经验，但主要依靠兼职人员，建议说明人员流动时的替补安排。",
+                "志愿者数量充足，但专业人员偏少，个案服务部分可能力不从心。"],
+        "low": ["团队成员大多没有相关服务经验，也没有说明如何培训和督导。",
+                "申报书未列出团队成员的资质和分工，无法判断执行能力。"],
+    },
+    "预算合理性": {
+        "high": ["预算编制细致，单价有依据，各项支出与活动计划相符，人员费用占比合理。",
+                 "预算清楚合理，物资采购有询价说明，没有明显的虚高项目。"],
+        "mid": ["预算总体合理，但宣传印刷和场地布置费用偏高，建议压缩。",
+                "部分预算科目没有写明单价和数量的依据，需要补充说明。"],
+        "low": ["人员补贴占预算比例过高，活动物资经费明显不足，预算与计划不匹配。",
+                "预算中有多项笼统的“其他费用”，无法核实用途。"],
+    },
+    "可持续性": {
+        "high": ["项目结束后志愿者队伍将在社区备案，并已与居委会约定场地长期使用，可持续性好。",
+                 "已规划与社区基金和辖区企业合作，资助结束后仍有资金和人力来源。"],
+        "mid": ["提到了后续打算，但没有具体的资金或人员安排。",
+                "可持续性主要依赖再次申请资助，建议培养居民骨干接手。"],
+        "low": ["申报书没有谈及资助结束后的安排，服务很可能随项目结束而中止。",
+                "项目高度依赖外部资金，看不到可持续的机制。"],
+    },
+    "问题是否真实": {
+        "high": ["问题来自居民议事会的提议，附有照片和居民联名，真实且迫切。",
+                 "楼道堆物和照明问题是居民反映最多的，申报团队做了实地记录。"],
+        "mid": ["问题存在，但影响范围较小，建议说明受影响的住户数量。",
+                "问题描述基本清楚，但缺少居民意见的收集过程。"],
+        "low": ["问题描述较为空泛，看不出是居民的实际困难。",
+                "所述问题已有物业或街道在处理，本项目的必要性不足。"],
+    },
+    "方案可行": {
+        "high": ["方案简单易行，材料和人手都已落实，两个月内可以完成。",
+                 "方案步骤清楚，已征得物业和居委会同意，风险考虑周全。"],
+        "mid": ["方案基本可行，但没有说明施工或活动期间的安全措施。",
+                "时间安排偏乐观，建议预留雨季或节假日的调整余地。"],
+        "low": ["方案依赖尚未谈妥的场地，执行存在较大不确定性。",
+                "方案步骤不清楚，预算与要做的事对不上。"],
+    },
+    "居民参与": {
+        "high": ["居民从提出问题到实施都深度参与，已有二十多户报名当志愿者。",
+                 "设计了居民议事和验收环节，参与面广，老人和孩子都有份。"],
+        "mid": ["有居民参与，但主要是少数骨干，建议扩大到更多楼栋。",
+                "居民参与停留在参加活动层面，决策环节参与不足。"],
+        "low": ["方案由团队单方面制定，没有体现居民的参与。",
+                "看不出居民如何参与，更像是为居民办活动而不是和居民一起做。"],
+    },
+}
+# The same in English (a fifth of the reviewers write in English): one per criterion and level.
+REASONS_EN = {
+    "需求分析": {"high": "The need is well documented with recent survey figures and home visits.",
+                 "mid": "The need is plausible, but the figures are old and the target group is loosely drawn.",
+                 "low": "The need is asserted, not shown: no figures, no interviews, no numbers of people."},
+    "服务设计": {"high": "Activities are concrete, with dates, places and named leads, and each answers the need.",
+                 "mid": "Workable, but the timetable is tight and the volunteer rota needs more detail.",
+                 "low": "Mostly one-off events with little link to the problem described."},
+    "团队能力": {"high": "Qualified social workers and a steady volunteer team; similar projects went well.",
+                 "mid": "Some experience, but the team relies on part-timers with no cover planned.",
+                 "low": "The proposal does not say who does what or what experience they have."},
+    "预算合理性": {"high": "Budget lines are costed with quotes and match the planned activities closely.",
+                   "mid": "Broadly reasonable; printing and venue costs look high and some lines lack unit costs.",
+                   "low": "Staff costs take most of the budget and materials are underfunded."},
+    "可持续性": {"high": "Volunteers will be registered with the community and the venue is agreed for years.",
+                 "mid": "Follow-up after the grant is mentioned but not planned in any detail.",
+                 "low": "There is no plan for what happens when the grant ends."},
+    "问题是否真实": {"high": "Raised at the residents' meeting, with photos and signatures: real and urgent.",
+                     "mid": "A real problem, but few households seem affected; say how many.",
+                     "low": "The problem is described vaguely and may already be handled by the property manager."},
+    "方案可行": {"high": "Simple and practical; materials and helpers are lined up and permission is given.",
+                 "mid": "Feasible, but safety during the works is not addressed.",
+                 "low": "Depends on a venue that is not agreed yet; the steps do not match the budget."},
+    "居民参与": {"high": "Residents shaped the plan from the start and more than twenty households signed up.",
+                 "mid": "A few active residents take part; reach out to more blocks.",
+                 "low": "Planned for residents rather than with them; no sign of their say in decisions."},
+}
+REVIEW_COMMENTS_ZH = ["方案总体清楚，建议补充风险应对和志愿者的培训安排。",
+                      "项目贴近居民需要，预算可以再精简一些。",
+                      "建议加强与居委会、社区卫生服务中心的合作，扩大受益面。",
+                      "需求分析扎实，希望执行中做好服务记录，便于评估成效。",
+                      "建议明确项目结束后的接续安排，培养居民骨干。",
+                      "活动设计有新意，注意控制单次活动的人数，保证服务质量。"]
+REVIEW_COMMENTS_EN = ["A solid plan; please show how volunteers are recruited and trained.",
+                      "Close to residents' needs; the budget could be trimmed in places.",
+                      "Consider partnering with the residents' committee to reach more households."]
+ORGANIZER_NOTES = ["预算中的人员补贴请核实。", "与同街道另一项目内容相近，建议统筹。",
+                   "Please check the venue agreement before funding."]
+ELIGIBLE_REASON = "符合申报条件，材料齐全。/ Meets every published condition."
+INELIGIBLE_REASONS = ["申报金额超出本期资助上限。/ The request is above this call's ceiling.",
+                      "服务地点不在本期资助的辖区内。/ The project is outside the call's districts.",
+                      "缺少居委会备案证明。/ No proof of filing with the residents' committee.",
+                      "同一项目已获其他财政资金资助。/ Already funded from another public grant."]
