@@ -465,3 +465,42 @@ def test_a_lost_browser_session_is_stashed_too(app, world):
     assert response.status_code == 302 and "/login" in response.location
     attacker = Client(app, app.response_class, use_cookies=True)
     assert attacker.post(url, data=sheet(world, lock)).status_code == 400
+
+
+def _statements(app, client, path):
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def count(*_args, **_kwargs):
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def _more_assignments(app, world, how_many):
+    for index in range(how_many):
+        group = make_group(app, "other-owner@example.org", name=f"计数小组{index}")
+        proposal = make_submitted_proposal(app, world["call"], group, title=f"追加项目{index}",
+                                           screening=Screening.ELIGIBLE)["proposal_id"]
+        assign(app, proposal, world["member"])
+
+
+def test_the_dashboard_queries_do_not_grow_with_assignments(app, world):
+    reviewer = client_for(app, "reviewer@example.org")
+    post_sheet(reviewer, world, action="submit")
+    _more_assignments(app, world, 1)
+    few = _statements(app, reviewer, "/review/")
+    _more_assignments(app, world, 10)
+    many = _statements(app, reviewer, "/review/")
+    page = reviewer.get("/review/").get_data(as_text=True)
+    assert page.count("追加项目") == 11
+    assert_blind(page, world)
+    assert many == few

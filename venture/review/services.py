@@ -19,9 +19,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from venture import permissions
 from venture.audit import services as audit
@@ -30,9 +30,9 @@ from venture.core.errors import DomainError, NotAllowed
 from venture.core.timeutil import utcnow
 from venture.proposals import leaks
 from venture.proposals import services as proposals
-from venture.proposals.models import Attachment, Proposal
+from venture.proposals.models import Attachment, Proposal, ProposalVersion
 from venture.review import scoring
-from venture.review.models import Assignment, PanelMember, Review, ReviewStatus, ReviewVersion
+from venture.review.models import Assignment, MemberStatus, PanelMember, Review, ReviewStatus, ReviewVersion
 
 MAX_TEXT_CHARS = 5000
 STASH_MARK = "_review_assignment"
@@ -355,33 +355,66 @@ class Seat:
 
 def seats(session: Session, user: Any) -> list[Seat]:
     """Every panel of the user's, newest call first, with their live
-    assignments that they may open (titles redacted)."""
+    assignments that they may open (titles redacted).
+
+    A fixed number of queries whatever the number of assignments: the rows a
+    reviewer may open are those ``assignment:view`` allows, decided here in
+    bulk with the same conditions (own accepted member, conflicts declared,
+    live, no conflict with the group, review phase or later); opening one
+    still goes through the rule itself."""
+    from venture.calls.models import Call, Phase
+    from venture.groups.models import Group, GroupMembership
+    from venture.permissions import REVIEW_VISIBLE_PHASES
+    from venture.review.models import Conflict
+
     members = session.scalars(
         select(PanelMember).join(PoolExpert, PanelMember.expert_id == PoolExpert.id)
-        .where(PoolExpert.user_id == user.id).order_by(PanelMember.id.desc())).all()
+        .where(PoolExpert.user_id == user.id)
+        .options(selectinload(PanelMember.call).selectinload(Call.body))
+        .order_by(PanelMember.id.desc())).all()
+    if not members:
+        return []
+    live = session.scalars(
+        select(Assignment).where(Assignment.member_id.in_([m.id for m in members]), Assignment.ended_at.is_(None))
+        .options(selectinload(Assignment.review).selectinload(Review.versions),
+                 selectinload(Assignment.proposal).selectinload(Proposal.group).selectinload(Group.memberships)
+                 .selectinload(GroupMembership.user))
+        .order_by(Assignment.id)).all()
+    proposal_ids = {a.proposal_id for a in live}
+    latest = _latest_versions(session, proposal_ids)
+    conflicted = {(row.member_id, row.group_id) for row in session.execute(
+        select(Conflict.member_id, Conflict.group_id).where(Conflict.member_id.in_([m.id for m in members])))}
+    by_member: dict[int, list[Assignment]] = {}
+    for assignment in live:
+        by_member.setdefault(assignment.member_id, []).append(assignment)
     found = []
     for member in members:
-        live = session.scalars(select(Assignment).where(Assignment.member_id == member.id,
-                                                        Assignment.ended_at.is_(None))
-                               .order_by(Assignment.id)).all()
         rows, waiting = [], 0
-        for assignment in live:
-            if permissions.can(user, "assignment:view", assignment):
-                content = blind_content(assignment)
+        phase = member.call.phase
+        open_to_me = member.status is MemberStatus.ACCEPTED and member.conflicts_declared_at is not None
+        for assignment in by_member.get(member.id, []):
+            if (member.id, assignment.proposal.group_id) in conflicted:
+                continue
+            if open_to_me and phase in REVIEW_VISIBLE_PHASES:
+                version = latest.get(assignment.proposal_id)
+                title = version.content.get("title") or "" if version is not None else ""
                 rows.append(AssignmentRow(assignment=assignment, number=assignment.proposal.number or "",
-                                          title=content.get("title") or "", review=assignment.review))
-            elif _opens_later(session, assignment):
+                                          title=leaks.redact(title, identity(assignment)), review=assignment.review))
+            elif phase in (Phase.OPEN, Phase.CLOSED):
                 waiting += 1
         found.append(Seat(member=member, assignments=rows, waiting=waiting))
     return found
 
 
-def _opens_later(session: Session, assignment: Assignment) -> bool:
-    """An assignment that opens when review starts (not one barred by a conflict)."""
-    from venture.calls.models import Phase
-    from venture.review.models import Conflict
+def _latest_versions(session: Session, proposal_ids: set[int]) -> dict[int, ProposalVersion]:
+    if not proposal_ids:
+        return {}
+    newest = (select(ProposalVersion.proposal_id, func.max(ProposalVersion.version_no).label("version_no"))
+              .where(ProposalVersion.proposal_id.in_(proposal_ids)).group_by(ProposalVersion.proposal_id)
+              .subquery())
+    versions = session.scalars(select(ProposalVersion).join(
+        newest, (ProposalVersion.proposal_id == newest.c.proposal_id)
+        & (ProposalVersion.version_no == newest.c.version_no)))
+    return {v.proposal_id: v for v in versions}
 
-    if assignment.proposal.call.phase not in (Phase.OPEN, Phase.CLOSED):
-        return False
-    return session.scalar(select(Conflict.id).where(Conflict.member_id == assignment.member_id,
-                                                    Conflict.group_id == assignment.proposal.group_id)) is None
+
