@@ -218,3 +218,22 @@ def bare_app(tmp_path: Path) -> Iterator[Flask]:
     application = create_app(test_config(tmp_path, "sqlite://"))
     with application.test_request_context("/"):
         yield application
+
+
+def count_statements(app: Flask, client: Any, path: str) -> int:
+    """How many SQL statements answering a GET of ``path`` runs (it must succeed)."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[int] = []
+
+    def count(*_args: Any, **_kwargs: Any) -> None:
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)

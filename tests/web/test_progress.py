@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.builders import make_body, make_call, make_group
-from tests.conftest import Client, login, make_user, outbox
+from tests.conftest import Client, count_statements, login, make_user, outbox
 from tests.review_builders import add_member, assign, make_expert, make_submitted_proposal
 from venture.accounts.models import User
 from venture.audit.models import AuditEvent
@@ -265,22 +265,6 @@ def test_reminder_mail_carries_nothing_that_identifies_the_applicants(app, world
     assert "/review/" in first.body_text
 
 
-def _count_queries(app, client, path):
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def count(*_args, **_kwargs):
-        seen.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def _proposals_under_review(app, world, call_id, members, how_many):
     for index in range(how_many):
         group = make_group(app, "owner@example.org", name=f"计数小组 {call_id}-{index}")
@@ -306,8 +290,8 @@ def test_query_count_does_not_grow_with_proposals(app, world):
     _proposals_under_review(app, world, call_id, members, 2)
     client.submit(f"{path}/remind")  # reminders on record, shown on the page
     client.get(path)  # warm up
-    two = _count_queries(app, client, path)
+    two = count_statements(app, client, path)
     _proposals_under_review(app, world, call_id, members, 10)
-    twelve = _count_queries(app, client, path)
+    twelve = count_statements(app, client, path)
     assert len(_progress(app, call_id).proposals) == 12
     assert two == twelve

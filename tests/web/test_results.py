@@ -7,9 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from tests.conftest import Client, login, outbox
+from tests.conftest import Client, count_statements, login, outbox
 from tests.results_builders import make_results_world, review_table, submit_review
 from venture.audit.models import AuditEvent
 from venture.audit.records import verify_records
@@ -352,35 +352,18 @@ def test_the_deliberation_page_is_for_the_calls_organizers_only(app, world):
     assert "Final score = mean of the reviewers" in public and "84.00" not in public
 
 
-def _statements(app, client, path):
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def count(*_args, **_kwargs):
-        seen.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(path)
-        assert response.status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def test_the_page_queries_do_not_grow_with_proposals(app):
     small = make_results_world(app, proposals=3)
     review_table(app, small)
     organizer = _client(app)
     organizer.get(f"/calls/{small.call}/deliberation")
-    few = _statements(app, organizer, f"/calls/{small.call}/deliberation")
+    few = count_statements(app, organizer, f"/calls/{small.call}/deliberation")
     with app.app_context():
         from venture.bodies.models import Organizer, OrganizingBody
         body = db.session.get(OrganizingBody, small.body)
         assert body is not None and db.session.scalar(select(Organizer.id).where(Organizer.body_id == body.id))
     large = _large_world(app)
-    many = _statements(app, organizer, f"/calls/{large}/deliberation")
+    many = count_statements(app, organizer, f"/calls/{large}/deliberation")
     assert many == few
 
 

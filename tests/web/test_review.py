@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from tests.builders import make_body, make_call, make_group
-from tests.conftest import Client, login, make_user
+from tests.conftest import Client, count_statements, login, make_user
 from tests.review_builders import add_member, assign, make_expert, make_submitted_proposal
 from venture.calls.models import Call, Criterion, Phase
 from venture.core.timeutil import utcnow
@@ -467,24 +467,6 @@ def test_a_lost_browser_session_is_stashed_too(app, world):
     assert attacker.post(url, data=sheet(world, lock)).status_code == 400
 
 
-def _statements(app, client, path):
-    from sqlalchemy import event
-
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def count(*_args, **_kwargs):
-        seen.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def _more_assignments(app, world, how_many):
     for index in range(how_many):
         group = make_group(app, "other-owner@example.org", name=f"计数小组{index}")
@@ -497,9 +479,9 @@ def test_the_dashboard_queries_do_not_grow_with_assignments(app, world):
     reviewer = client_for(app, "reviewer@example.org")
     post_sheet(reviewer, world, action="submit")
     _more_assignments(app, world, 1)
-    few = _statements(app, reviewer, "/review/")
+    few = count_statements(app, reviewer, "/review/")
     _more_assignments(app, world, 10)
-    many = _statements(app, reviewer, "/review/")
+    many = count_statements(app, reviewer, "/review/")
     page = reviewer.get("/review/").get_data(as_text=True)
     assert page.count("追加项目") == 11
     assert_blind(page, world)
