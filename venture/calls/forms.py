@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from venture.accounts.forms import COMMON_TIMEZONES
 from venture.calls.models import CALL_KIND_LABELS, DEFAULT_SECTIONS, Call, CallKind
 from venture.calls.services import CallRules, CriterionSpec
-from venture.core.forms import choices, max_length, strip
+from venture.core.forms import choices, finite, max_length, plain, strip
 from venture.core.money import fen_to_yuan, yuan_to_fen
 from venture.core.timeutil import local_to_utc, utc_to_local
 
@@ -46,6 +46,7 @@ def _lines(text: str | None, commas: bool = True, limit: int = 60) -> list[str]:
 
 def _money(label: Any, **kwargs: Any) -> DecimalField:
     return DecimalField(label, places=2, validators=[InputRequired(REQUIRED),
+                        finite(_l("Enter an amount from 0 to 1,000,000,000 yuan.")),
                         NumberRange(min=0, max=Decimal("1000000000"),
                                     message=_l("Enter an amount from 0 to 1,000,000,000 yuan."))],
                         render_kw={"inputmode": "decimal"}, **kwargs)
@@ -56,7 +57,8 @@ class CriterionForm(Form):
     guidance = StringField(_l("Guidance for reviewers"), validators=[max_length(1000)], filters=[strip])
     weight = IntegerField(_l("Weight (%)"), validators=[Optional(), NumberRange(min=1, max=100)],
                           render_kw={"inputmode": "numeric"})
-    max_points = DecimalField(_l("Maximum points"), places=1, validators=[Optional(), NumberRange(min=0.5, max=1000)],
+    max_points = DecimalField(_l("Maximum points"), places=1,
+                              validators=[Optional(), finite(), NumberRange(min=0.5, max=1000)],
                               render_kw={"inputmode": "decimal"})
 
     def is_blank(self) -> bool:
@@ -70,13 +72,13 @@ class CallForm(FlaskForm):
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(REQUIRED), max_length(1000)],
                             filters=[strip], render_kw={"rows": 3},
                             description=_l("One or two sentences shown in the list of calls."))
-    text_markdown = TextAreaField(_l("Full text of the call"), validators=[max_length(50_000)],
+    text_markdown = TextAreaField(_l("Full text of the call"), validators=[max_length(50_000)], filters=[plain],
                                   render_kw={"rows": 12},
                                   description=_l("Aims, eligibility, what is funded, how to apply. "
                                                  "Markdown: **bold**, lists with -, links."))
-    themes = TextAreaField(_l("Theme areas"), validators=[max_length(2000)], render_kw={"rows": 3},
+    themes = TextAreaField(_l("Theme areas"), validators=[max_length(2000)], filters=[plain], render_kw={"rows": 3},
                            description=_l("One per line, e.g. elderly care, children, disability."))
-    districts = TextAreaField(_l("Districts"), validators=[max_length(2000)], render_kw={"rows": 3},
+    districts = TextAreaField(_l("Districts"), validators=[max_length(2000)], filters=[plain], render_kw={"rows": 3},
                               description=_l("One per line. Leave empty if the call has no districts."))
     allow_registered = BooleanField(_l("Registered organisations may apply"), default=True)
     allow_grassroots = BooleanField(_l("Grassroots groups may apply"))
@@ -89,15 +91,17 @@ class CallForm(FlaskForm):
                                   validators=[InputRequired(_l("Enter a date and time."))])
     closes_at = DateTimeLocalField(_l("Closes at"), format="%Y-%m-%dT%H:%M",
                                    validators=[InputRequired(_l("Enter a date and time."))])
-    sections = TextAreaField(_l("Sections of a proposal"), validators=[max_length(3000)], render_kw={"rows": 7},
+    sections = TextAreaField(_l("Sections of a proposal"), validators=[max_length(3000)], filters=[plain],
+                             render_kw={"rows": 7},
                              description=_l("One per line. Left empty, the usual sections for the kind of call are used."))
     required_attachments = TextAreaField(_l("Required attachments"), validators=[max_length(2000)],
-                                         render_kw={"rows": 3},
+                                         filters=[plain], render_kw={"rows": 3},
                                          description=_l("One per line, e.g. registration certificate, budget sheet."))
     reviewers_per_proposal = IntegerField(_l("Reviewers per proposal"), default=3,
                                           validators=[InputRequired(REQUIRED), NumberRange(min=1, max=15)])
     min_fundable_score = DecimalField(_l("Minimum fundable score"), places=2, default=Decimal(60),
-                                      validators=[InputRequired(REQUIRED), NumberRange(min=0, max=100)])
+                                      validators=[InputRequired(REQUIRED), finite(_l("Enter a number from 0 to 100.")),
+                                                  NumberRange(min=0, max=100)])
     notice_days = IntegerField(_l("Public notice (days)"), default=7,
                                validators=[InputRequired(REQUIRED), NumberRange(min=1, max=60)])
     reviewers_see_opinion = BooleanField(
@@ -121,7 +125,8 @@ class CallForm(FlaskForm):
                                   description=_l("For example: the group's earlier evaluation record."))
     disagreement_threshold = DecimalField(
         _l("Reviewers disagree when their totals lie more than this many points apart"), places=2,
-        default=Decimal(20), validators=[Optional(), NumberRange(min=0, max=100)],
+        default=Decimal(20), validators=[Optional(), finite(_l("Enter a number from 0 to 100.")),
+                                         NumberRange(min=0, max=100)],
         render_kw={"inputmode": "decimal"},
         description=_l("Such proposals are flagged for the organizers to look at again."))
     tie_criterion_position = IntegerField(

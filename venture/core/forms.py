@@ -1,23 +1,37 @@
 """Form pieces every domain uses."""
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, Length, ValidationError
+from wtforms.validators import Email, Length, StopValidation, ValidationError
 
 from venture.core.timeutil import utcnow
 
 
-class Stripped:
-    """Filter: trim surrounding white space from text input."""
+# Control characters other than tab and line breaks: nobody types them, PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Plain:
+    """Filter: drop control characters from text input (tabs and line breaks stay)."""
 
     def __call__(self, value: Any) -> Any:
-        return value.strip() if isinstance(value, str) else value
+        return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 
+class Stripped:
+    """Filter: drop control characters and trim surrounding white space from text input."""
+
+    def __call__(self, value: Any) -> Any:
+        return _CONTROL.sub("", value).strip() if isinstance(value, str) else value
+
+
+plain = Plain()
 strip = Stripped()
 
 
@@ -37,6 +51,17 @@ def email_field(label: Any, **kwargs: Any) -> StringField:
 
 def max_length(limit: int) -> Length:
     return Length(max=limit, message=_l("At most %(max)d characters."))
+
+
+def finite(message: Any = None) -> Any:
+    """Validator for a DecimalField, before its range: refuse NaN and the infinities
+    ("sNaN" would even make the range check raise)."""
+
+    def check(_form: Any, field: Any) -> None:
+        if isinstance(field.data, Decimal) and not field.data.is_finite():
+            raise StopValidation(message or _l("Enter a number."))
+
+    return check
 
 
 def year_not_in_future(_form: Any, field: Any) -> None:

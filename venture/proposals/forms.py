@@ -18,30 +18,47 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from venture.calls.models import Call
-from venture.core.forms import choices, max_length, strip
+from venture.core.forms import choices, finite, max_length, plain, strip
 from venture.core.money import fen_to_yuan, yuan_to_fen
-from venture.proposals.models import Proposal
+from venture.proposals.models import Proposal, line_subtotal_fen
 from venture.proposals.services import MAX_BUDGET_LINES, MAX_SECTION_CHARS, BudgetLine, DraftContent
 
 BLANK_BUDGET_ROWS = 3
+MAX_UNIT_COST = Decimal("100000000")
+MAX_QUANTITY = Decimal("1000000")
+# The requested amount is stored as a 32-bit integer of fen (about 21 million yuan).
+MAX_BUDGET_TOTAL_FEN = 2**31 - 1
 
 
 class BudgetLineForm(Form):
     item = StringField(_l("Item"), validators=[max_length(200)], filters=[strip])
     unit_cost = DecimalField(_l("Unit cost (yuan)"), places=2,
-                             validators=[Optional(), NumberRange(min=0, max=Decimal("100000000"),
-                                                                 message=_l("Enter an amount from 0 to 100,000,000."))],
+                             validators=[Optional(), finite(_l("Enter an amount from 0 to 100,000,000.")),
+                                         NumberRange(min=0, max=MAX_UNIT_COST,
+                                                     message=_l("Enter an amount from 0 to 100,000,000."))],
                              render_kw={"inputmode": "decimal", "class": "unit-cost"})
     quantity = DecimalField(_l("Quantity"), places=None,
-                            validators=[Optional(), NumberRange(min=0, max=Decimal("1000000"),
-                                                                message=_l("Enter a quantity from 0 to 1,000,000."))],
+                            validators=[Optional(), finite(_l("Enter a quantity from 0 to 1,000,000.")),
+                                        NumberRange(min=0, max=MAX_QUANTITY,
+                                                    message=_l("Enter a quantity from 0 to 1,000,000."))],
                             render_kw={"inputmode": "decimal", "class": "quantity"})
 
     def is_blank(self) -> bool:
         return not (self.item.data or self.unit_cost.data or self.quantity.data)
+
+    def subtotal_fen(self) -> int | None:
+        """The line's subtotal as it would be saved, or None while either number is missing or
+        out of range (so a page showing what was typed never computes with "NaN" or "1e309")."""
+        cost, quantity = self.unit_cost.data, self.quantity.data
+        if not isinstance(cost, Decimal) or not isinstance(quantity, Decimal):
+            return None
+        if not (cost.is_finite() and quantity.is_finite() and 0 < cost <= MAX_UNIT_COST
+                and 0 < quantity <= MAX_QUANTITY):
+            return None
+        return line_subtotal_fen(yuan_to_fen(cost), quantity)
 
 
 class ProposalForm(FlaskForm):
@@ -57,6 +74,22 @@ class ProposalForm(FlaskForm):
                                  render_kw={"inputmode": "numeric"})
     budget = FieldList(FormField(BudgetLineForm), min_entries=1, max_entries=MAX_BUDGET_LINES + BLANK_BUDGET_ROWS)
     file_other = FileField(_l("Other attachment (optional)"))
+
+    def validate_district(self, field: Any) -> None:
+        _listed(field, _l("Choose the district where the project takes place."))
+
+    def validate_theme(self, field: Any) -> None:
+        _listed(field, _l("Choose the theme of the project."))
+
+    def validate_budget(self, field: Any) -> None:
+        lines = [entry.form for entry in field.entries if not entry.form.is_blank()]
+        if any(line.unit_cost.errors or line.quantity.errors for line in lines):
+            return
+        if sum(line.subtotal_fen() or 0 for line in lines) > MAX_BUDGET_TOTAL_FEN:
+            from venture.web import format_money
+
+            raise ValidationError(_l("The budget adds up to more than %(max)s. Check the unit costs and quantities.",
+                                     max=format_money(MAX_BUDGET_TOTAL_FEN)))
 
     def content(self) -> DraftContent:
         lines = [BudgetLine(e.form.item.data or "", yuan_to_fen(e.form.unit_cost.data or 0),
@@ -79,6 +112,12 @@ class ProposalForm(FlaskForm):
         return sorted(slots, key=lambda pair: pair[0] == "other")
 
 
+def _listed(field: Any, message: Any) -> None:
+    """Nothing, or one of the call's options: the select offers no other value."""
+    if field.data and field.data not in {choice.value for choice in field.choices or []}:
+        raise ValidationError(message)
+
+
 def editor_form(call: Call, proposal: Proposal | None = None, formdata: Any = None, **kwargs: Any) -> ProposalForm:
     """The editor for one call: a text area per required section and a file
     field per required attachment."""
@@ -88,7 +127,7 @@ def editor_form(call: Call, proposal: Proposal | None = None, formdata: Any = No
 
     for section in call.sections:
         setattr(CallProposalForm, f"section_{section['key']}",
-                TextAreaField(section["title"], validators=[max_length(MAX_SECTION_CHARS)],
+                TextAreaField(section["title"], validators=[max_length(MAX_SECTION_CHARS)], filters=[plain],
                               render_kw={"rows": 8}))
     for attachment in call.required_attachments:
         setattr(CallProposalForm, f"file_{attachment['key']}", FileField(attachment["title"]))
@@ -100,7 +139,8 @@ def editor_form(call: Call, proposal: Proposal | None = None, formdata: Any = No
     form.theme.choices = choices([("", _l("Choose…"))] + [(t, t) for t in call.themes])
     if proposal is not None and formdata is None and not form.is_submitted():
         fill_from(form, proposal)
-    while len(form.budget.entries) < len([e for e in form.budget.entries if not e.form.is_blank()]) + BLANK_BUDGET_ROWS:
+    wanted = len([e for e in form.budget.entries if not e.form.is_blank()]) + BLANK_BUDGET_ROWS
+    while len(form.budget.entries) < min(wanted, form.budget.max_entries or wanted):
         form.budget.append_entry()
     return form
 

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.widgets import NumberInput
 
-from venture.core.forms import max_length, strip
+from venture.core.forms import max_length, plain, strip
 from venture.review import scoring
 from venture.review.models import Review
 from venture.review.services import MAX_TEXT_CHARS
@@ -54,7 +54,7 @@ def review_form(criteria: list[Any], review: Review | None = None, lock_version:
             description=_l("Half points allowed, for example 7.5.")))
         setattr(CallReviewForm, scoring.reason_field(criterion), TextAreaField(
             _l("Reason for the score for “%(name)s”", name=criterion.name),
-            validators=[max_length(MAX_TEXT_CHARS)], render_kw={"rows": 4},
+            validators=[max_length(MAX_TEXT_CHARS)], filters=[plain], render_kw={"rows": 4},
             description=_l("Required to submit: at least %(n)d characters, tied to what the proposal says.",
                            n=scoring.MIN_REASON_CHARS)))
     if formdata is not None:
