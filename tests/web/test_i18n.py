@@ -33,6 +33,14 @@ def test_translations_keep_their_placeholders():
                 assert set(pattern.findall(string)) <= wanted | set(pattern.findall(ids[0])), (locale, message.id)
 
 
+def test_catalogues_pass_the_checks_that_compiling_them_runs():
+    """`pybabel compile` refuses a catalogue its checkers fault (for example a
+    placeholder of the plural used in a one-form language); so does this test."""
+    for locale in i18n_tools.LOCALES:
+        faults = [(message.id, [str(e) for e in errors]) for message, errors in i18n_tools.load(locale).check()]
+        assert faults == [], locale
+
+
 @pytest.mark.parametrize("header,expected", [
     ("zh-CN,zh;q=0.9,en;q=0.8", "zh_CN"), ("zh-TW", "zh_CN"), ("zh-Hans", "zh_CN"),
     ("en-GB,en;q=0.9", "en"), ("fr-FR,en;q=0.5,zh;q=0.4", "en"), ("de", None), ("", None),

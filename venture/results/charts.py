@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from venture.results.public import as_decimal, final_score
@@ -136,9 +135,11 @@ def result_charts(content: Mapping[str, Any], money: Callable[[int], str]) -> li
     title = _("Distribution of final scores")
     if scored:
         finals = sorted(value for value in (as_decimal(final_score(line)) for line in lines) if value is not None)
-        description = ngettext("%(num)d proposal has a final score: %(low)s.",
-                               "%(num)d proposals have a final score, from %(low)s to %(high)s.",
-                               scored, low=format(finals[0], "f"), high=format(finals[-1], "f"))
+        if scored == 1:
+            description = _("One proposal has a final score: %(score)s.", score=format(finals[0], "f"))
+        else:  # two or more: a plural form with a range, in every language
+            description = _("%(num)d proposals have final scores from %(low)s to %(high)s.", num=scored,
+                            low=format(finals[0], "f"), high=format(finals[-1], "f"))
     else:
         description = _("No proposal has a final score.")
     bars = tuple(Bar(label, count, str(count)) for label, count in bins)
