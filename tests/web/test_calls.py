@@ -15,8 +15,13 @@ from venture.extensions import db
 EN = {"Accept-Language": "en"}
 
 
+# One clock reading for the whole run: forms filled a moment apart must carry
+# the same times (they are frozen rules once a call opens), even across a minute.
+_SHANGHAI_NOW = utcnow() + timedelta(hours=8)
+
+
 def call_form(**overrides):
-    now = utcnow() + timedelta(hours=8)  # Asia/Shanghai wall clock
+    now = _SHANGHAI_NOW  # Asia/Shanghai wall clock
     data = {
         "kind": "social_venture", "title": "2026 天河区社区公益创投", "summary": "资助社区养老和儿童服务",
         "text_markdown": "## 资助方向\n\n<script>alert(1)</script>**长者**", "themes": "长者关爱，儿童成长",

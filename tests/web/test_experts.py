@@ -65,7 +65,8 @@ def test_an_invited_expert_registers_accepts_and_lands_on_their_profile(app, cli
     # No account yet: the invitation says to register with that address.
     assert "Register" in client.get(link, headers=EN).get_data(as_text=True)
     client.submit("/register", {"display_name": "李专家", "email": "expert@example.org",
-                                "password": "correct horse battery", "password_again": "correct horse battery"})
+                                "password": "correct horse battery", "password_again": "correct horse battery"},
+                  headers=EN)  # registering in English keeps the account in English
     verify = link_in(outbox(app, "expert@example.org")[-1], "/verify/")
     assert client.submit(verify).status_code == 302
     login(client, "expert@example.org")

@@ -198,7 +198,7 @@ def test_the_verify_page_needs_a_fresh_password_step(app, client, clock, monkeyp
 def test_a_recovery_code_works_once(app, clock):
     _secret, codes = _user_with_2fa(app, clock)
     first = _password_step(app)
-    response = first.submit("/login/verify", {"code": codes[0]})
+    response = first.submit("/login/verify", {"code": codes[0]}, headers=EN)
     assert response.status_code == 302
     assert "Recovery codes left: 9" in first.get("/", headers=EN).get_data(as_text=True)
     [used] = _actions(app, "account.recovery_code_used")
