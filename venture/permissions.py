@@ -352,22 +352,34 @@ def _panel_withdraw(user: Any, member: Any) -> bool:
     return _own_member(user, member) or is_organizer_of(user, member.call.body_id)
 
 
+def assignment_open(member: Any, assignment: Any, conflicted: bool) -> bool:
+    """Whether a live assignment is open to its member: accepted, conflicts
+    declared, no conflict with the group, review phase or later. The rule
+    below and the reviewer's dashboard (which knows the conflicts in bulk)
+    both decide with this."""
+    from venture.review.models import MemberStatus
+
+    return (member.status is MemberStatus.ACCEPTED and member.conflicts_declared_at is not None
+            and assignment.ended_at is None and not conflicted
+            and assignment.proposal.call.phase in REVIEW_VISIBLE_PHASES)
+
+
 def _assignment_is_mine(user: Any, assignment: Any) -> bool:
-    """The member's own live assignment, conflicts declared, no conflict with the group."""
-    from venture.review.models import Conflict, MemberStatus
+    """The member's own assignment, open to them (see ``assignment_open``)."""
+    from venture.review.models import Conflict
 
     member = assignment.member
-    if not (_own_member(user, member) and member.status is MemberStatus.ACCEPTED
-            and member.conflicts_declared_at is not None and assignment.ended_at is None):
+    if not _own_member(user, member):
         return False
-    return not db.session.scalar(select(exists().where(
-        Conflict.member_id == member.id, Conflict.group_id == assignment.proposal.group_id)))
+    conflicted = bool(db.session.scalar(select(exists().where(
+        Conflict.member_id == member.id, Conflict.group_id == assignment.proposal.group_id))))
+    return assignment_open(member, assignment, conflicted)
 
 
 @rule("assignment:view")
 def _assignment_view(user: Any, assignment: Any) -> bool:
     """The blind view of an assigned proposal, from review on."""
-    return _assignment_is_mine(user, assignment) and assignment.proposal.call.phase in REVIEW_VISIBLE_PHASES
+    return _assignment_is_mine(user, assignment)
 
 
 @rule("assignment:score")

@@ -32,7 +32,7 @@ from venture.proposals import leaks
 from venture.proposals import services as proposals
 from venture.proposals.models import Attachment, Proposal, ProposalVersion
 from venture.review import scoring
-from venture.review.models import Assignment, MemberStatus, PanelMember, Review, ReviewStatus, ReviewVersion
+from venture.review.models import Assignment, PanelMember, Review, ReviewStatus, ReviewVersion
 
 MAX_TEXT_CHARS = 5000
 STASH_MARK = "_review_assignment"
@@ -359,12 +359,10 @@ def seats(session: Session, user: Any) -> list[Seat]:
 
     A fixed number of queries whatever the number of assignments: the rows a
     reviewer may open are those ``assignment:view`` allows, decided here in
-    bulk with the same conditions (own accepted member, conflicts declared,
-    live, no conflict with the group, review phase or later); opening one
-    still goes through the rule itself."""
+    bulk with ``permissions.assignment_open``, the condition the rule uses;
+    opening one still goes through the rule itself."""
     from venture.calls.models import Call, Phase
     from venture.groups.models import Group, GroupMembership
-    from venture.permissions import REVIEW_VISIBLE_PHASES
     from venture.review.models import Conflict
 
     members = session.scalars(
@@ -391,11 +389,10 @@ def seats(session: Session, user: Any) -> list[Seat]:
     for member in members:
         rows, waiting = [], 0
         phase = member.call.phase
-        open_to_me = member.status is MemberStatus.ACCEPTED and member.conflicts_declared_at is not None
         for assignment in by_member.get(member.id, []):
             if (member.id, assignment.proposal.group_id) in conflicted:
                 continue
-            if open_to_me and phase in REVIEW_VISIBLE_PHASES:
+            if permissions.assignment_open(member, assignment, conflicted=False):
                 version = latest.get(assignment.proposal_id)
                 title = version.content.get("title") or "" if version is not None else ""
                 rows.append(AssignmentRow(assignment=assignment, number=assignment.proposal.number or "",
