@@ -34,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.debug = bool(app.config["DEBUG"])
 
     from venture import cli, logs, web
-    from venture.core import ratelimit
+    from venture.core import l10n, ratelimit
     from venture.extensions import babel, csrf, db, login_manager
 
     logs.init_app(app)
@@ -43,12 +43,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(
         app,
-        locale_selector=web.select_locale,
+        locale_selector=lambda: l10n.parsed_locale(web.select_locale()),
         timezone_selector=web.select_timezone,
         default_translation_directories=str(ROOT / "venture" / "translations"),
         default_locale=app.config["DEFAULT_LOCALE"],
         default_timezone=app.config["DEFAULT_TIMEZONE"],
     )
+    l10n.install(app, babel)
     ratelimit.init_app(app)
     web.init_app(app)
     _register_blueprints(app)

@@ -21,18 +21,17 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_currency, format_date, format_datetime, get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from venture import permissions
-from venture.core import sanitize
+from venture.core import l10n, sanitize
 from venture.core.errors import DomainError
-from venture.core.money import fen_to_yuan
+from venture.core.l10n import gettext as _
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts
 from venture.extensions import SAFE_METHODS, db, login_manager
 
@@ -132,17 +131,17 @@ def _other_languages() -> list[tuple[str, str]]:
 
 
 def format_moment(value: Any, format: str = "medium") -> str:
-    return format_datetime(value, format) if value is not None else ""
+    return l10n.format_datetime(value, format) if value is not None else ""
 
 
 def format_day(value: Any, format: str = "long") -> str:
-    return format_date(value, format) if value is not None else ""
+    return l10n.format_date(value, format) if value is not None else ""
 
 
 def format_money(fen: int | None) -> str:
     if fen is None:
         return ""
-    return format_currency(fen_to_yuan(fen), "CNY")
+    return l10n.format_money(fen)
 
 
 # Sign-in -----------------------------------------------------------------------

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from venture.core.forms import choices, email_field, max_length, strip
+from venture.core.l10n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+
+from venture.core.l10n import lazy_gettext as _l
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200

@@ -5,7 +5,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -13,6 +12,7 @@ from venture.accounts import passwords
 from venture.accounts.models import AccountToken, LoginSession, User
 from venture.audit import services as audit
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token, token_digest

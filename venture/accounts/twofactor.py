@@ -12,7 +12,6 @@ import secrets
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from venture.accounts import passwords, totp
 from venture.accounts.models import LoginSession, RecoveryCode, User
 from venture.audit import services as audit
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 from venture.core.tokens import token_digest
 from venture.mail import services as mail

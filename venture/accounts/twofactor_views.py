@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -19,6 +18,7 @@ from venture.accounts import forms, services, totp, twofactor
 from venture.accounts.models import User
 from venture.accounts.views import _invalid, bp, finish_login
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.extensions import db
 from venture.web import client_address, form_error, safe_next

@@ -14,11 +14,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from venture.accounts import forms, services
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.extensions import db
 from venture.web import LOCALE_COOKIE, client_address, form_error, locale_code, redirect_next, safe_next

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
 from venture.bodies.models import BODY_KIND_LABELS
 from venture.core.forms import choices, email_field, max_length, strip
+from venture.core.l10n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
 

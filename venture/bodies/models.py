@@ -3,11 +3,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from venture.accounts.models import User
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.models import Base
 from venture.core.timeutil import utcnow
 

@@ -1,7 +1,6 @@
 """Changes to organizing bodies and their staff."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,6 +8,7 @@ from venture.accounts.models import User
 from venture.audit import services as audit
 from venture.bodies.models import BodyKind, Organizer, OrganizingBody
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 
 
 def save_body(session: Session, actor: User, body: OrganizingBody | None, *, name: str,

@@ -3,7 +3,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -24,6 +23,7 @@ from venture.accounts.forms import COMMON_TIMEZONES
 from venture.calls.models import CALL_KIND_LABELS, DEFAULT_SECTIONS, Call, CallKind
 from venture.calls.services import CallRules, CriterionSpec
 from venture.core.forms import choices, finite, max_length, plain, strip
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.money import fen_to_yuan, yuan_to_fen
 from venture.core.timeutil import local_to_utc, utc_to_local
 

@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +13,8 @@ from venture.audit import services as audit
 from venture.bodies.models import OrganizingBody
 from venture.calls.models import TRANSITIONS, Call, CallKind, Criterion, Phase
 from venture.core.errors import DomainError, InvalidTransition
+from venture.core.l10n import lazy_gettext as _l
+from venture.core.l10n import lazy_ngettext as _ln
 from venture.core.sanitize import render_markdown
 from venture.core.timeutil import utcnow
 from venture.search import services as search

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from venture.comments.services import MAX_BODY_CHARS, MAX_REASON_CHARS, MAX_WORD_CHARS
 from venture.core.forms import max_length, strip
+from venture.core.l10n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
 BODY_HINT = _l("Up to %(max)d characters. You can use Markdown: *emphasis*, **bold**, lists and links.",

@@ -5,13 +5,12 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, StopValidation, ValidationError
 
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
-
 
 # Control characters other than tab and line breaks: nobody types them, PostgreSQL refuses NUL in text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

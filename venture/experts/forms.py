@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
@@ -20,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from venture.bodies.models import PoolExpert
 from venture.core.forms import choices, email_field, max_length, strip
+from venture.core.l10n import lazy_gettext as _l
 from venture.experts.services import MAX_AFFILIATIONS, NAME_MAX, NOTE_MAX, RELATIONS, YEARS_MAX
 from venture.groups import creditcode
 from venture.review.expertise import AREAS

@@ -3,12 +3,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from venture.core.forms import choices, email_field, max_length, strip, year_not_in_future
+from venture.core.l10n import lazy_gettext as _l
 from venture.groups import creditcode
 from venture.groups.models import GROUP_KIND_LABELS, REGISTRATION_TYPE_LABELS, GroupKind
 from venture.groups.services import GroupProfile

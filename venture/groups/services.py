@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from venture.accounts.models import User
 from venture.audit import services as audit
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.groups import creditcode
 from venture.groups.models import Group, GroupKind, GroupMembership, MemberRole, RegistrationType
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from venture import permissions
 from venture.accounts.forms import ConfirmForm
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.extensions import db
 from venture.groups import forms, services
 from venture.groups.models import Group, GroupMembership, MemberRole

@@ -5,7 +5,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +12,7 @@ from venture.accounts.models import User
 from venture.audit import services as audit
 from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token, token_digest
 from venture.groups.models import Group, GroupMembership, MemberRole

@@ -16,13 +16,13 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from venture.audit import services as audit
 from venture.calls.models import Call
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 from venture.groups import creditcode
 from venture.groups.models import Group, GroupMembership

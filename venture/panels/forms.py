@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from venture.core.forms import choices, max_length, strip
+from venture.core.l10n import lazy_gettext as _l
 from venture.panels.services import MAX_PANEL, REASON_LIMIT
 from venture.review.expertise import AREAS
 

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +27,8 @@ from venture.audit.services import record
 from venture.bodies.models import PoolExpert
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
+from venture.core.l10n import ngettext
 from venture.core.timeutil import utcnow
 from venture.mail import services as mail
 from venture.proposals.models import Proposal, ProposalStatus, ProposalVersion, Screening

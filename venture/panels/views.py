@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
@@ -16,6 +14,8 @@ from venture.accounts.models import User
 from venture.bodies.models import PoolExpert
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
+from venture.core.l10n import ngettext
 from venture.core.timeutil import local_to_utc, utc_to_local
 from venture.extensions import db
 from venture.groups.models import Group

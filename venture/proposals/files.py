@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from xml.etree import ElementTree
 
-from flask_babel import lazy_gettext as _l
+from venture.core.l10n import lazy_gettext as _l
 
 __all__ = [
     "EXTENSIONS",

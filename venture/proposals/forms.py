@@ -3,7 +3,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -22,6 +21,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from venture.calls.models import Call
 from venture.core.forms import choices, finite, max_length, plain, strip
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.money import fen_to_yuan, yuan_to_fen
 from venture.proposals.models import Proposal, line_subtotal_fen
 from venture.proposals.services import MAX_BUDGET_LINES, MAX_SECTION_CHARS, BudgetLine, DraftContent

@@ -5,12 +5,12 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from venture.accounts.models import User
 from venture.calls.models import Call
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.models import Base
 from venture.core.timeutil import utcnow
 from venture.groups.models import Group

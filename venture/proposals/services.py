@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from venture.accounts.models import User
 from venture.audit import services as audit
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token, token_digest
 from venture.groups.models import Group, GroupKind

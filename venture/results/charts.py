@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from venture.core.l10n import gettext as _
 from venture.results.public import as_decimal, final_score
 
 BAR = "#0b5d4b"  # the brand green: 7.6:1 on white

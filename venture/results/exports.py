@@ -16,8 +16,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from flask_babel import gettext as _
-
+from venture.core.l10n import gettext as _
 from venture.core.money import fen_to_yuan
 from venture.results.public import NOTE_LABELS, OUTCOME_LABELS, as_decimal, final_score
 

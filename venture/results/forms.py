@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from venture.core.forms import finite, max_length, strip
+from venture.core.l10n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
 

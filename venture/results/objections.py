@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from venture.accounts.models import User
 from venture.audit import services as audit
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError, NotAllowed
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.timeutil import utcnow
 from venture.proposals import files, storage

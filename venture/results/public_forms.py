@@ -1,13 +1,13 @@
 """Forms of the public side of results: lodging and answering objections."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from venture.core.forms import choices, max_length, strip
+from venture.core.l10n import lazy_gettext as _l
 from venture.results.objections import MAX_ANSWER_CHARS, MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
 

@@ -28,14 +28,12 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -43,6 +41,8 @@ from venture.accounts.models import User
 from venture.audit import services as audit
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
+from venture.core.l10n import lazy_ngettext as _ln
 from venture.core.timeutil import utcnow
 from venture.groups.models import Group, GroupMembership, MemberRole
 from venture.mail import services as mail

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from werkzeug.exceptions import NotFound
 
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.money import yuan_to_fen
 from venture.core.timeutil import utcnow
 from venture.extensions import db

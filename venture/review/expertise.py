@@ -1,7 +1,7 @@
 """The expertise areas an expert can claim and a panel draw can ask for."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from venture.core.l10n import lazy_gettext as _l
 
 FINANCE = "finance"
 

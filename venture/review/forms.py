@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.widgets import NumberInput
 
 from venture.core.forms import max_length, plain, strip
+from venture.core.l10n import lazy_gettext as _l
 from venture.review import scoring
 from venture.review.models import Review
 from venture.review.services import MAX_TEXT_CHARS

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from flask_babel import lazy_gettext as _l
+from venture.core.l10n import lazy_gettext as _l
 
 __all__ = ["MIN_REASON_CHARS", "InvalidScore", "Problem", "draft_problems", "fingerprint", "freeze",
            "parse_score", "plain", "problems", "total"]

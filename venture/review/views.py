@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
@@ -16,6 +15,7 @@ from werkzeug.routing import BuildError
 
 from venture import permissions
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.extensions import db
 from venture.proposals import files, storage

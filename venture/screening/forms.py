@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import ValidationError
 
 from venture.core.forms import choices, max_length, strip
+from venture.core.l10n import lazy_gettext as _l
 from venture.screening.services import MAX_REASON, MIN_REASON
 
 DECISIONS = ("eligible", "ineligible")

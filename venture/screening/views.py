@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from venture.calls.models import Call
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.timeutil import utcnow
 from venture.extensions import db
 from venture.proposals.models import Proposal, Screening

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
 from venture.calls.models import CALL_KIND_LABELS
 from venture.core.forms import strip
+from venture.core.l10n import lazy_gettext as _l
 from venture.search.services import KIND_LABELS, MAX_PAGE, FilterChoices
 
 FILTERS = ("type", "call", "kind", "theme", "district")

@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
+from venture.core.l10n import gettext as _
 from venture.extensions import db
 from venture.search import services
 from venture.search.forms import FILTERS, SearchForm

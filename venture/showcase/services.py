@@ -7,7 +7,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -17,6 +16,7 @@ from venture.accounts.models import User
 from venture.audit import services as audit
 from venture.calls.models import Call
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.proposals.models import Proposal, ProposalVersion
 from venture.showcase import visibility
 from venture.showcase.models import Support

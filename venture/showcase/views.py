@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
@@ -11,6 +10,7 @@ from werkzeug.exceptions import NotFound
 from venture import permissions
 from venture.calls.models import CALL_KIND_LABELS, Call
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.extensions import db
 from venture.proposals.models import Proposal
 from venture.showcase import services, visibility
