@@ -228,3 +228,37 @@ def test_a_100_kb_text_is_checked_fast() -> None:
         timings.append(time.perf_counter() - started)
     assert {f.kind for f in findings} == {"group_name", "phone"}
     assert min(timings) < 0.1, f"{min(timings):.3f}s"
+
+
+# ---------------------------------------------------------------------------
+# The quick check before a group's patterns are compiled
+# ---------------------------------------------------------------------------
+
+_PIECES = ["阳光", "社会工作", "服务中心", "阳 光", "阳\u3000光", "ＳＵＮＳＨＩＮＥ", "sunshine", "SUN SHINE", "Social  Work",
+           "李慧敏", "李 慧 敏", "wang fang", "WANG\nFANG", "020-3888 0001", "02038880001", "１２３４５", "12 345",
+           CREDIT_CODE.lower(), " ".join(CREDIT_CODE), "İ", "ı", "ſ", "ς", "Σ", "K", "ß", "a@b.cn", " ", "-", "。", "x"]
+_TRICKY = Identity(group_names=("Kılıç İstanbul Σίσυφος Strasse",), member_names=("ſusan ſmith",),
+                   emails=(), phones=("13900139004",), credit_codes=())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES + ["kılıç", "KILIÇ", "istanbul", "ISTANBUL", "σίσυφοσ", "ΣΊΣΥΦΟΣ",
+                                           "STRASSE", "strasse", "susan smith", "SUSAN SMITH", "139 0013 9004"]),
+                max_size=12),
+       st.sampled_from([SUNSHINE, _TRICKY]))
+def test_the_quick_check_never_spares_a_text_that_names_the_group(pieces, identity):
+    from venture.proposals.leaks import redact
+
+    text = "".join(pieces)
+    assert redact(text, identity) == redact(text, identity, full=True)
+
+
+def test_a_title_of_another_group_keeps_its_text_without_compiling_this_groups_patterns():
+    from venture.proposals import leaks
+
+    leaks._patterns.cache_clear()
+    assert leaks.redact("社区长者助餐计划", SUNSHINE) == "社区长者助餐计划"
+    assert leaks._patterns.cache_info().misses == 0
+    assert leaks.redact("阳光社工的长者助餐", SUNSHINE) == "■■■的长者助餐"
+    assert leaks._patterns.cache_info().misses == 1
+    assert leaks.redact("电话 139-0013-9004 联系", SUNSHINE) == "电话 ■■■ 联系"  # any phone number, always

@@ -233,8 +233,18 @@ def _normalised(identity: Identity) -> Identity:
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _patterns(identity: Identity) -> _Patterns:
+@dataclass(frozen=True)
+class _Terms:
+    """An identity's searchable terms, normalised, before any regex is built."""
+
+    groups: tuple[str, ...]
+    members: tuple[str, ...]
+    codes: tuple[str, ...]     # credit codes, upper case, no spaces
+    phones: tuple[str, ...]    # the digits of the group's own numbers (5 or more)
+
+
+@functools.lru_cache(maxsize=8192)
+def _terms(identity: Identity) -> _Terms:
     groups: list[str] = []
     for name in identity.group_names:
         name = " ".join(str(name or "").translate(_WIDE).split())
@@ -250,18 +260,66 @@ def _patterns(identity: Identity) -> _Patterns:
     for code in identity.credit_codes:
         code = "".join(str(code or "").translate(_WIDE).split()).upper()
         if len(code) >= 8 and code.isalnum():
-            codes.append(r"\s?".join(re.escape(char) for char in code))
+            codes.append(code)
+    phones = [re.sub(r"[^0-9]", "", value) for value in identity.phones]
+    return _Terms(groups=tuple(groups), members=tuple(members), codes=tuple(codes),
+                  phones=tuple(digits for digits in phones if len(digits) >= 5))
+
+
+@functools.lru_cache(maxsize=64)
+def _patterns(identity: Identity) -> _Patterns:
+    terms = _terms(identity)
     credit = (
-        re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(sorted(set(codes), key=len, reverse=True))
+        re.compile(r"(?<![A-Za-z0-9])(?:"
+                   + "|".join(sorted({r"\s?".join(re.escape(char) for char in code) for code in terms.codes},
+                                     key=len, reverse=True))
                    + r")(?![A-Za-z0-9])", re.IGNORECASE)
-        if codes else None
+        if terms.codes else None
     )
     return _Patterns(
-        group=_alternation(groups),
-        member=_alternation(members),
-        phones=_digits_pattern(identity.phones, 5),
+        group=_alternation(terms.groups),
+        member=_alternation(terms.members),
+        phones=_digits_pattern(terms.phones, 5),
         credit=credit,
     )
+
+
+# What re.IGNORECASE treats as one letter, folded to one character: the
+# simple lower case (str.lower is the full one only for İ), then the extra
+# equivalences the regex engine itself uses (ſ and s, ς and σ, ı and i ...).
+def _fold_table() -> dict[int, int] | None:
+    try:
+        from re import _casefix  # the engine's own table (Python 3.11+)
+    except ImportError:  # pragma: no cover - another Python: always take the slow path
+        return None
+    table: dict[int, int] = {}
+    for code, extras in _casefix._EXTRA_CASES.items():
+        table[code] = min((code, *extras))
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def _fold(text: str) -> str:
+    return "".join(text.replace("\u0130", "i").lower().split()).translate(_FOLD or {})
+
+
+def _may_name(wide: str, terms: _Terms) -> bool:
+    """False only when no identity pattern can match ``wide``: each one, with
+    white space and case set aside, would have to occur in it as it is. This
+    spares compiling a group's patterns for the many texts that never name
+    it (a reviewer's list of hundreds of titles, each of another group)."""
+    if _FOLD is None:
+        return True
+    folded = _fold(wide)
+    for term in (*terms.groups, *terms.members, *terms.codes):
+        if _fold(term) in folded:
+            return True
+    if terms.phones:
+        digits = folded.replace("-", "")
+        return any(phone in digits for phone in terms.phones)
+    return False
 
 
 # ---------------------------------------------------------------------------
@@ -337,21 +395,27 @@ def _scan(place: str, text: object, patterns: _Patterns) -> Iterable[Finding]:
 REDACTED = "■■■"
 
 
-def redact(text: str, identity: Identity) -> str:
+def redact(text: str, identity: Identity, *, full: bool = False) -> str:
     """The text with every hit :func:`find_leaks` would report (the group's
     names, its members' names, its credit code and phone numbers, and any
     e-mail address or phone number) replaced by ``REDACTED``.
 
     What reviewers read goes through here. Never raises: if the text cannot
-    be checked, none of it is shown.
+    be checked, none of it is shown. ``full`` runs every pattern even where
+    the quick check says the group's cannot match (the tests compare both).
     """
     if not isinstance(text, str) or not text:
         return text if isinstance(text, str) else ""
     try:
-        patterns = _patterns(_normalised(identity))
+        identity = _normalised(identity)
         wide = text.translate(_WIDE) if _HAS_WIDE.search(text) else text
+        if full or _may_name(wide, _terms(identity)):
+            patterns = _patterns(identity)
+            checks = (patterns.group, patterns.member, patterns.credit, _EMAIL, _PHONE, patterns.phones)
+        else:
+            checks = (_EMAIL, _PHONE)
         spans: list[tuple[int, int]] = []
-        for pattern in (patterns.group, patterns.member, patterns.credit, _EMAIL, _PHONE, patterns.phones):
+        for pattern in checks:
             if pattern is not None:
                 spans.extend((m.start(), m.end()) for m in pattern.finditer(wide) if m.end() > m.start())
         if not spans:

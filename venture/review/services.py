@@ -18,15 +18,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from venture import permissions
 from venture.audit import services as audit
 from venture.bodies.models import PoolExpert
 from venture.core.errors import DomainError, NotAllowed
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 from venture.proposals import leaks
 from venture.proposals import services as proposals
@@ -179,11 +179,16 @@ def submit(session: Session, actor: Any, assignment: Assignment, scores: dict[st
     return version
 
 
-def unsubmitted_changes(review: Review | None) -> bool:
-    """True when the working copy differs from the latest submitted version."""
-    if review is None or not review.versions:
+def unsubmitted_changes(review: Review | None, latest: ReviewVersion | None = None) -> bool:
+    """True when the working copy differs from the latest submitted version
+    (``latest``, when the caller has loaded it; else the review's own)."""
+    if review is None:
         return False
-    content = review.versions[-1].content
+    if latest is None:
+        if not review.versions:
+            return False
+        latest = review.versions[-1]
+    content = latest.content
     if content.get("comment", "") != review.comment_to_applicant.strip():
         return True
     if content.get("note", "") != review.note_to_organizer.strip():
@@ -326,14 +331,11 @@ class AssignmentRow:
     number: str
     title: str
     review: Review | None
+    unsubmitted: bool = False  # submitted, with changes since
 
     @property
     def submitted(self) -> bool:
         return self.review is not None and self.review.status is ReviewStatus.SUBMITTED
-
-    @property
-    def unsubmitted(self) -> bool:
-        return unsubmitted_changes(self.review)
 
 
 @dataclass
@@ -361,6 +363,7 @@ def seats(session: Session, user: Any) -> list[Seat]:
     reviewer may open are those ``assignment:view`` allows, decided here in
     bulk with ``permissions.assignment_open``, the condition the rule uses;
     opening one still goes through the rule itself."""
+    from venture.accounts.models import User
     from venture.calls.models import Call, Phase
     from venture.groups.models import Group, GroupMembership
     from venture.review.models import Conflict
@@ -374,12 +377,18 @@ def seats(session: Session, user: Any) -> list[Seat]:
         return []
     live = session.scalars(
         select(Assignment).where(Assignment.member_id.in_([m.id for m in members]), Assignment.ended_at.is_(None))
-        .options(selectinload(Assignment.review).selectinload(Review.versions),
-                 selectinload(Assignment.proposal).selectinload(Proposal.group).selectinload(Group.memberships)
-                 .selectinload(GroupMembership.user))
+        # Joined (and the memberships by subquery): selectinload would split its IN list every 500 rows.
+        .options(joinedload(Assignment.review),
+                 # Only what a row and the group's identity (for redaction) need, not the drafts' text.
+                 joinedload(Assignment.proposal).load_only(Proposal.call_id, Proposal.group_id, Proposal.number)
+                 .joinedload(Proposal.group).load_only(Group.name, Group.contact_name, Group.contact_email,
+                                                       Group.contact_phone, Group.credit_code)
+                 .subqueryload(Group.memberships).joinedload(GroupMembership.user)
+                 .load_only(User.display_name, User.email, User.deleted_at))
         .order_by(Assignment.id)).all()
-    proposal_ids = {a.proposal_id for a in live}
-    latest = _latest_versions(session, proposal_ids)
+    titles = _latest_titles(session, {a.proposal_id for a in live})
+    submitted = _latest_review_versions(session, {a.review.id for a in live if a.review is not None
+                                                  and a.review.version_count})
     conflicted = {(row.member_id, row.group_id) for row in session.execute(
         select(Conflict.member_id, Conflict.group_id).where(Conflict.member_id.in_([m.id for m in members])))}
     by_member: dict[int, list[Assignment]] = {}
@@ -393,25 +402,40 @@ def seats(session: Session, user: Any) -> list[Seat]:
             if (member.id, assignment.proposal.group_id) in conflicted:
                 continue
             if permissions.assignment_open(member, assignment, conflicted=False):
-                version = latest.get(assignment.proposal_id)
-                title = version.content.get("title") or "" if version is not None else ""
-                rows.append(AssignmentRow(assignment=assignment, number=assignment.proposal.number or "",
-                                          title=leaks.redact(title, identity(assignment)), review=assignment.review))
+                review = assignment.review
+                rows.append(AssignmentRow(
+                    assignment=assignment, number=assignment.proposal.number or "",
+                    title=leaks.redact(titles.get(assignment.proposal_id) or "", identity(assignment)),
+                    review=review,
+                    unsubmitted=review is not None and review.id in submitted
+                    and unsubmitted_changes(review, submitted[review.id])))
             elif phase in (Phase.OPEN, Phase.CLOSED):
                 waiting += 1
         found.append(Seat(member=member, assignments=rows, waiting=waiting))
     return found
 
 
-def _latest_versions(session: Session, proposal_ids: set[int]) -> dict[int, ProposalVersion]:
+def _latest_titles(session: Session, proposal_ids: set[int]) -> dict[int, str]:
+    """The title of each proposal's latest submitted version, read out of
+    its content in the database rather than decoding every whole version."""
     if not proposal_ids:
         return {}
     newest = (select(ProposalVersion.proposal_id, func.max(ProposalVersion.version_no).label("version_no"))
               .where(ProposalVersion.proposal_id.in_(proposal_ids)).group_by(ProposalVersion.proposal_id)
               .subquery())
-    versions = session.scalars(select(ProposalVersion).join(
+    rows = session.execute(select(ProposalVersion.proposal_id, ProposalVersion.content["title"].as_string()).join(
         newest, (ProposalVersion.proposal_id == newest.c.proposal_id)
         & (ProposalVersion.version_no == newest.c.version_no)))
-    return {v.proposal_id: v for v in versions}
+    return {proposal_id: title or "" for proposal_id, title in rows}
+
+
+def _latest_review_versions(session: Session, review_ids: set[int]) -> dict[int, ReviewVersion]:
+    if not review_ids:
+        return {}
+    newest = (select(ReviewVersion.review_id, func.max(ReviewVersion.version_no).label("version_no"))
+              .where(ReviewVersion.review_id.in_(review_ids)).group_by(ReviewVersion.review_id).subquery())
+    versions = session.scalars(select(ReviewVersion).join(
+        newest, (ReviewVersion.review_id == newest.c.review_id) & (ReviewVersion.version_no == newest.c.version_no)))
+    return {version.review_id: version for version in versions}
 
 
