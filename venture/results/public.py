@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from venture.calls.models import Call, Phase
+from venture.core.l10n import lazy_gettext as _l
 from venture.results.models import ResultRecord, ResultStage
 
 RESULT_PHASES = frozenset({Phase.NOTICE, Phase.PUBLISHED})
@@ -70,10 +70,15 @@ def record_for(session: Session, call: Call) -> ResultRecord | None:
     notice, and none at all before it."""
     if not is_released(call):
         return None
-    records = {r.stage: r for r in session.scalars(select(ResultRecord).where(ResultRecord.call_id == call.id))}
-    if call.phase is Phase.PUBLISHED and ResultStage.FINAL in records:
-        return records[ResultStage.FINAL]
-    return records.get(ResultStage.PROPOSED)
+    # Which records exist, without decoding their (large) content; then the
+    # one shown, from the session's identity map when asked again.
+    stages = dict(session.execute(select(ResultRecord.stage, ResultRecord.id)
+                                  .where(ResultRecord.call_id == call.id)).all())
+    if call.phase is Phase.PUBLISHED and ResultStage.FINAL in stages:
+        chosen = stages[ResultStage.FINAL]
+    else:
+        chosen = stages.get(ResultStage.PROPOSED)
+    return session.get(ResultRecord, chosen) if chosen is not None else None
 
 
 def _pick(item: Any, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -82,8 +87,22 @@ def _pick(item: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: item.get(name) for name in fields}
 
 
+_PUBLIC_CONTENT = "_venture_public_content"
+
+
 def public_content(record: ResultRecord) -> dict[str, Any]:
-    """The record's content reduced to its public fields, in a fixed shape."""
+    """The record's content reduced to its public fields, in a fixed shape.
+
+    Kept on the loaded record (a record never changes once frozen), as one
+    page asks for it more than once; callers must not change what they get."""
+    cached = record.__dict__.get(_PUBLIC_CONTENT)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    record.__dict__[_PUBLIC_CONTENT] = shaped = _public_content(record)
+    return shaped
+
+
+def _public_content(record: ResultRecord) -> dict[str, Any]:
     content = record.content or {}
     lines = []
     for raw in content.get("lines") or []:
@@ -133,7 +152,7 @@ def percent(fraction: Any) -> str:
 def describe_method(content: Mapping[str, Any], money: Any) -> list[str]:
     """The scoring method of a record in plain sentences (translated; call
     within a request). ``money`` formats fen for people."""
-    from flask_babel import gettext as _
+    from venture.core.l10n import gettext as _
 
     method = content.get("method") or {}
     sentences = []
