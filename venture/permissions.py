@@ -8,6 +8,7 @@ here and nowhere else; an unknown action is a programming error.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from flask_login import AnonymousUserMixin
@@ -272,30 +273,87 @@ def _comment_moderate(user: Any, proposal: Any) -> bool:
     return is_organizer_of(user, proposal.call.body_id)
 
 
+class CommentRights:
+    """The author's and the reader's comment rules for one viewer on one
+    proposal, decided once for a whole page of comments: the proposal-wide
+    conditions (signed in, verified, the proposal public to them, comments
+    closed, the clock) are read once, each comment then costs a few
+    comparisons. The ``comment:edit``, ``comment:delete`` and
+    ``comment:report`` rules below are these same methods, so the two cannot
+    drift apart. Build it with ``comment_rights`` (which treats anonymous and
+    deleted accounts as ``can`` does)."""
+
+    def __init__(self, user: Any, proposal: Any, now: Any = None, *, denied: bool = False) -> None:
+        self._user = user
+        self._proposal = proposal
+        self._now = now
+        self.denied = denied
+        self.user_id = None if denied else user.id
+
+    @property
+    def now(self) -> Any:
+        if self._now is None:
+            from venture.core.timeutil import utcnow
+
+            self._now = utcnow()
+        return self._now
+
+    @cached_property
+    def locked(self) -> bool:
+        return bool(self._proposal.comments_locked)
+
+    @cached_property
+    def verified(self) -> bool:
+        return self.user_id is not None and bool(self._user.is_verified)
+
+    @cached_property
+    def public_to(self) -> bool:
+        return _public_to(self._user, self._proposal)
+
+    def edit(self, comment: Any) -> bool:
+        from venture.comments.models import CommentStatus
+
+        return (self.user_id is not None and comment.author_id == self.user_id
+                and comment.status in (CommentStatus.VISIBLE, CommentStatus.PENDING)
+                and (self.now - comment.created_at).total_seconds() <= COMMENT_EDIT_WINDOW_SECONDS
+                and not self.locked)
+
+    def delete(self, comment: Any) -> bool:
+        from venture.comments.models import CommentStatus
+
+        return (self.user_id is not None and comment.author_id == self.user_id
+                and comment.status is not CommentStatus.DELETED)
+
+    def report(self, comment: Any) -> bool:
+        from venture.comments.models import CommentStatus
+
+        return (self.verified and comment.author_id != self.user_id
+                and comment.status is CommentStatus.VISIBLE and self.public_to)
+
+
+def comment_rights(user: Any, proposal: Any) -> CommentRights:
+    """``CommentRights`` for any user, normalised as ``can`` does: nobody
+    signed in is anonymous, a deleted account may do nothing."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return CommentRights(Anonymous(), proposal)
+    if getattr(user, "is_deleted", False):
+        return CommentRights(user, proposal, denied=True)
+    return CommentRights(user, proposal)
+
+
 @rule("comment:edit")
 def _comment_edit(user: Any, comment: Any) -> bool:
-    from venture.comments.models import CommentStatus
-    from venture.core.timeutil import utcnow
-
-    return (signed_in(user) and comment.author_id == user.id
-            and comment.status in (CommentStatus.VISIBLE, CommentStatus.PENDING)
-            and (utcnow() - comment.created_at).total_seconds() <= COMMENT_EDIT_WINDOW_SECONDS
-            and not comment.proposal.comments_locked)
+    return CommentRights(user, comment.proposal).edit(comment)
 
 
 @rule("comment:delete")
 def _comment_delete(user: Any, comment: Any) -> bool:
-    from venture.comments.models import CommentStatus
-
-    return signed_in(user) and comment.author_id == user.id and comment.status is not CommentStatus.DELETED
+    return CommentRights(user, comment.proposal).delete(comment)
 
 
 @rule("comment:report")
 def _comment_report(user: Any, comment: Any) -> bool:
-    from venture.comments.models import CommentStatus
-
-    return (signed_in(user) and user.is_verified and comment.author_id != user.id
-            and comment.status is CommentStatus.VISIBLE and _public_to(user, comment.proposal))
+    return CommentRights(user, comment.proposal).report(comment)
 
 
 @rule("comment:moderate_body")
@@ -432,5 +490,6 @@ def _objection_answer(user: Any, objection: Any) -> bool:
 @rule("proposal:feedback")
 def _proposal_feedback(user: Any, proposal: Any) -> bool:
     """Once results are published, the group's members read its reviewers' scores and comments."""
-    return (_is_member(user, proposal.group_id) and proposal.version_count > 0
-            and proposal.call.phase is Phase.PUBLISHED)
+    # The membership query last: a list of proposals asks this for every row.
+    return (proposal.version_count > 0 and proposal.call.phase is Phase.PUBLISHED
+            and _is_member(user, proposal.group_id))

@@ -182,7 +182,7 @@ def test_calls_and_visible_comments_are_searchable_and_link_to_their_pages(app):
     assert find(app, "长者助餐") == [("call", call)]
     assert find(app, "浇水") == [("comment", comment)]
     hit = _results(app, "浇水").hits[0]
-    assert hit.url == f"/proposals/{proposal}#comment-{comment}"
+    assert hit.url == f"/proposals/{proposal}?comment={comment}#comment-{comment}", "the page that holds it"
     assert "邻里菜园" in hit.title
     assert _results(app, "长者助餐").hits[0].url == f"/calls/{call}"
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from venture.accounts.models import User
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.models import Base
 from venture.core.timeutil import utcnow
 from venture.proposals.models import Proposal
@@ -34,6 +34,8 @@ class Comment(Base):
     __table_args__ = (
         Index("ix_comments_proposal_status", "proposal_id", "status", "id"),
         Index("ix_comments_status_created", "status", "created_at"),
+        # A proposal's thread, a page at a time: its top-level comments in order.
+        Index("ix_comments_proposal_thread", "proposal_id", "parent_id", "created_at", "id"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
     )
 

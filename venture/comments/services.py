@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, exists, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from venture import permissions
@@ -28,6 +27,7 @@ from venture.bodies.models import OrganizingBody
 from venture.calls.models import Call
 from venture.comments.models import Comment, CommentReport, CommentStatus, SensitiveWord
 from venture.core.errors import DomainError, NotAllowed
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.sanitize import render_markdown
 from venture.core.timeutil import utcnow
@@ -35,6 +35,7 @@ from venture.groups.models import GroupMembership
 from venture.proposals.models import Proposal
 from venture.search import services as search
 from venture.showcase import visibility
+from venture.showcase.services import decode_cursor, encode_cursor
 
 MAX_BODY_CHARS = 5000
 MAX_REASON_CHARS = 500
@@ -417,13 +418,140 @@ def remove_sensitive_word(session: Session, actor: User, body: OrganizingBody, w
 
 # Queries -------------------------------------------------------------------------------------
 
-def thread(session: Session, proposal: Proposal) -> list[Comment]:
-    """All of a proposal's comments, oldest first (the view decides who sees what)."""
-    from sqlalchemy.orm import selectinload
+PAGE_SIZE = 50
 
-    return list(session.scalars(select(Comment).where(Comment.proposal_id == proposal.id)
-                                .order_by(Comment.created_at, Comment.id)
-                                .options(selectinload(Comment.author))).all())
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a thread, as far as which comments it shows them: their id
+    (None when signed out) and whether they moderate the proposal's comments."""
+
+    user_id: int | None
+    moderator: bool
+
+
+def _seen(comment: Any, reader: Reader) -> Any:
+    """SQL: the reader sees this comment's text or a placeholder for it, even
+    without replies (visible, hidden, or held and theirs or moderated by them)."""
+    held_for_them: Any
+    if reader.moderator:
+        held_for_them = true()
+    elif reader.user_id is not None:
+        held_for_them = comment.author_id == reader.user_id
+    else:
+        held_for_them = false()
+    return or_(comment.status.in_([CommentStatus.VISIBLE, CommentStatus.HIDDEN]),
+               and_(comment.status == CommentStatus.PENDING, held_for_them))
+
+
+def _shown_top_level(proposal: Proposal, reader: Reader) -> Any:
+    """The top-level comments of the proposal that the thread shows this
+    reader: those seen by themselves, and held or deleted ones kept as a
+    placeholder above a reply the reader sees. The same decisions as
+    ``views._entry``, in SQL, so that a page holds ``PAGE_SIZE`` entries."""
+    reply = aliased(Comment)
+    answered = exists().where(reply.parent_id == Comment.id, _seen(reply, reader))
+    return select(Comment).where(
+        Comment.proposal_id == proposal.id, Comment.parent_id.is_(None),
+        or_(_seen(Comment, reader),
+            and_(Comment.status.in_([CommentStatus.PENDING, CommentStatus.DELETED]), answered)))
+
+
+def _before(key: tuple[datetime, int]) -> Any:
+    return or_(Comment.created_at < key[0], and_(Comment.created_at == key[0], Comment.id < key[1]))
+
+
+def _after(key: tuple[datetime, int]) -> Any:
+    return or_(Comment.created_at > key[0], and_(Comment.created_at == key[0], Comment.id > key[1]))
+
+
+def _cursor(comment: Comment) -> str:
+    return encode_cursor(comment.created_at, comment.id)
+
+
+def _decode(cursor: str | None) -> tuple[datetime, int] | None:
+    key = decode_cursor(cursor, "newest")  # the showcase's cursor: a moment and an id
+    if key is None or key[0].tzinfo is None or not 0 < key[1] < 2**31:
+        return None
+    return key
+
+
+@dataclass
+class ThreadPage:
+    """One page of a thread, oldest first: up to ``PAGE_SIZE`` top-level
+    comments with their replies, and the cursors of the pages around it
+    (``older`` for ``comments_before``, ``newer`` for ``comments_after``)."""
+
+    comments: list[Comment]
+    replies: dict[int, list[Comment]]
+    older: str | None
+    newer: str | None
+
+
+def thread_page(session: Session, proposal: Proposal, reader: Reader, *, after: str | None = None,
+                before: str | None = None, page_size: int = PAGE_SIZE) -> ThreadPage:
+    """A page of the proposal's thread for the reader, oldest first, with
+    keyset pagination: ``after`` (or ``before``) is the cursor of the
+    comment the page follows (precedes). New comments join the end, so a
+    page's link stays valid while people write. A constant number of
+    queries however long the thread (the authors come with their comments)."""
+    query = _shown_top_level(proposal, reader).options(joinedload(Comment.author))
+    after_key, before_key = _decode(after), _decode(before)
+    backwards = before_key is not None and after_key is None
+    if backwards:
+        rows = list(session.scalars(query.where(_before(before_key))  # type: ignore[arg-type]
+                                    .order_by(Comment.created_at.desc(), Comment.id.desc())
+                                    .limit(page_size + 1)).unique())
+        more_older, comments = len(rows) > page_size, rows[:page_size][::-1]
+    else:
+        if after_key is not None:
+            query = query.where(_after(after_key))
+        rows = list(session.scalars(query.order_by(Comment.created_at, Comment.id).limit(page_size + 1)).unique())
+        more_newer, comments = len(rows) > page_size, rows[:page_size]
+    if not comments and (after_key or before_key):
+        return thread_page(session, proposal, reader, page_size=page_size)  # a stale cursor: the first page
+    if backwards:
+        last = comments[-1]
+        more_newer = bool(session.scalar(select(_shown_top_level(proposal, reader)
+                                                .where(_after((last.created_at, last.id))).exists())))
+    elif after_key is not None:
+        first = comments[0]
+        more_older = bool(session.scalar(select(_shown_top_level(proposal, reader)
+                                                .where(_before((first.created_at, first.id))).exists())))
+    else:
+        more_older = False
+    replies: dict[int, list[Comment]] = {}
+    if comments:
+        # All their replies; the view leaves out those the reader does not see. (Filtering here
+        # would tempt SQLite to scan the status index of every comment instead of the parent's.)
+        for reply in session.scalars(select(Comment).where(Comment.parent_id.in_([c.id for c in comments]))
+                                     .order_by(Comment.created_at, Comment.id)
+                                     .options(joinedload(Comment.author))).unique():
+            replies.setdefault(reply.parent_id, []).append(reply)  # type: ignore[arg-type]
+    return ThreadPage(comments=comments, replies=replies,
+                      older=_cursor(comments[0]) if more_older else None,
+                      newer=_cursor(comments[-1]) if more_newer else None)
+
+
+def page_of(session: Session, proposal: Proposal, reader: Reader, comment: Comment,
+            page_size: int = PAGE_SIZE) -> str | None:
+    """The ``comments_after`` cursor of the page that holds the comment (or
+    its reply's parent) for this reader, pages counted from the oldest;
+    None for the first page, or when the reader does not see the comment."""
+    top = comment if comment.parent_id is None else session.get(Comment, comment.parent_id)
+    if top is None or top.proposal_id != proposal.id:
+        return None
+    shown = _shown_top_level(proposal, reader)
+    if not session.scalar(select(shown.where(Comment.id == top.id).exists())):
+        return None
+    earlier = session.scalar(select(func.count()).select_from(
+        shown.where(_before((top.created_at, top.id))).subquery())) or 0
+    start = earlier // page_size * page_size
+    if start == 0:
+        return None
+    previous = session.execute(shown.with_only_columns(Comment.created_at, Comment.id)
+                               .order_by(Comment.created_at, Comment.id).offset(start - 1).limit(1)).first()
+    return encode_cursor(previous.created_at, previous.id) if previous is not None else None
 
 
 @dataclass
@@ -440,7 +568,7 @@ QUEUE_LIMIT = 200
 def moderation_queue(session: Session, body: OrganizingBody) -> Queue:
     """What waits for a body's moderators across its calls: held comments,
     reported ones and the most recently hidden."""
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy.orm import joinedload, selectinload
 
     def of_body(query: Any) -> Any:
         return (query.join(Proposal, Comment.proposal_id == Proposal.id).join(Call, Proposal.call_id == Call.id)
@@ -454,7 +582,9 @@ def moderation_queue(session: Session, body: OrganizingBody) -> Queue:
         .join(Proposal, Comment.proposal_id == Proposal.id).join(Call, Proposal.call_id == Call.id)
         .where(Call.body_id == body.id, CommentReport.resolved_at.is_(None),
                Comment.status == CommentStatus.VISIBLE)
-        .order_by(CommentReport.created_at, CommentReport.id).limit(QUEUE_LIMIT * 5)).all()
+        .order_by(CommentReport.created_at, CommentReport.id).limit(QUEUE_LIMIT * 5)
+        .options(joinedload(CommentReport.comment).joinedload(Comment.author),
+                 joinedload(CommentReport.comment).joinedload(Comment.proposal))).all()
     by_comment: dict[int, tuple[Comment, list[CommentReport]]] = {}
     for report in open_reports:
         by_comment.setdefault(report.comment_id, (report.comment, []))[1].append(report)

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
@@ -21,6 +19,7 @@ from venture.bodies.models import OrganizingBody
 from venture.comments import forms, services
 from venture.comments.models import Comment, CommentStatus
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts
 from venture.extensions import db
 from venture.proposals.models import Proposal
@@ -32,10 +31,13 @@ bp = Blueprint("comments", __name__)
 
 # Who wrote it, and what each viewer sees -------------------------------------------------------
 
-def author_label(comment: Comment) -> str:
+def author_label(comment: Comment, blind: bool | None = None) -> str:
     """The name shown for a comment's author. While the call's review is
-    blind, a member of the proposal's own group is only "the applicant team"."""
-    if comment.by_applicant_team and not visibility.identity_revealed(comment.proposal.call):
+    blind, a member of the proposal's own group is only "the applicant team".
+    ``blind`` may be given when it is already known for the comment's call."""
+    if blind is None:
+        blind = not visibility.identity_revealed(comment.proposal.call)
+    if comment.by_applicant_team and blind:
         return _("Applicant team")
     return comment.author.public_name
 
@@ -79,11 +81,18 @@ class Thread:
     blind: bool
     signed_in: bool
     verified: bool
+    older: str | None = None  # cursors of the pages around this one (see services.thread_page)
+    newer: str | None = None
 
 
 def _entry(comment: Comment, user: Any, moderator: bool, shown_replies: list[Entry],
-           can_post: bool) -> Entry | None:
-    """What ``user`` sees of ``comment``; None when it is left out altogether."""
+           can_post: bool, rights: permissions.CommentRights | None = None,
+           blind: bool | None = None) -> Entry | None:
+    """What ``user`` sees of ``comment``; None when it is left out altogether.
+    A page of the thread passes what it decided once for all its comments:
+    ``rights``, the viewer's comment rules on the proposal
+    (``permissions.comment_rights``), and ``blind``, whether the call's
+    review hides the applicant team's names."""
     own = user.is_authenticated and comment.author_id == user.id
     status = comment.status
     entry = Entry(comment=comment, show_text=False, own=own, replies=shown_replies,
@@ -114,12 +123,13 @@ def _entry(comment: Comment, user: Any, moderator: bool, shown_replies: list[Ent
             return None
         entry.placeholder = _("Deleted by its author")
     if entry.show_text:
-        entry.author = author_label(comment)
-        entry.can_edit = permissions.can(user, "comment:edit", comment)
+        rights = rights or permissions.comment_rights(user, comment.proposal)
+        entry.author = author_label(comment, blind)
+        entry.can_edit = rights.edit(comment)
         if entry.can_edit:
             entry.edit_until = comment.created_at + services.EDIT_WINDOW
-        entry.can_delete = permissions.can(user, "comment:delete", comment)
-        entry.can_report = permissions.can(user, "comment:report", comment)
+        entry.can_delete = rights.delete(comment)
+        entry.can_report = rights.report(comment)
         entry.can_reply = (can_post and comment.parent_id is None and status is CommentStatus.VISIBLE)
     if moderator:
         entry.can_hide = status in (CommentStatus.VISIBLE, CommentStatus.PENDING)
@@ -128,32 +138,43 @@ def _entry(comment: Comment, user: Any, moderator: bool, shown_replies: list[Ent
     return entry
 
 
-def thread_context(proposal: Proposal) -> dict[str, Any]:
-    """The comment thread of a public proposal, as the current user sees it,
-    for ``{% include "comments/_thread.html" %}``."""
+def _reader(proposal: Proposal) -> services.Reader:
     user = current_user
-    moderator = permissions.can(user, "comment:moderate", proposal)
+    return services.Reader(user_id=user.id if user.is_authenticated else None,
+                           moderator=permissions.can(user, "comment:moderate", proposal))
+
+
+def thread_context(proposal: Proposal) -> dict[str, Any]:
+    """One page of the comment thread of a public proposal, as the current
+    user sees it, for ``{% include "comments/_thread.html" %}``. The page is
+    chosen by the request's ``comments_after`` or ``comments_before`` cursor,
+    or by ``comment`` (the id of a comment: the page that holds it)."""
+    user = current_user
+    reader = _reader(proposal)
+    moderator = reader.moderator
     can_post = permissions.can(user, "comment:post", proposal)
-    comments = services.thread(db.session, proposal)
-    replies: dict[int, list[Comment]] = {}
-    for comment in comments:
-        if comment.parent_id is not None:
-            replies.setdefault(comment.parent_id, []).append(comment)
+    after, before = request.args.get("comments_after"), request.args.get("comments_before")
+    wanted = request.args.get("comment", "")
+    if wanted.isdigit() and 0 < int(wanted) <= MAX_ID and not (after or before):
+        target = db.session.get(Comment, int(wanted))
+        if target is not None and target.proposal_id == proposal.id:
+            after = services.page_of(db.session, proposal, reader, target)
+    page = services.thread_page(db.session, proposal, reader, after=after, before=before)
+    rights = permissions.comment_rights(user, proposal)
+    blind = not visibility.identity_revealed(proposal.call)
     entries = []
-    for comment in comments:
-        if comment.parent_id is not None:
-            continue
-        shown = [e for e in (_entry(r, user, moderator, [], can_post) for r in replies.get(comment.id, []))
-                 if e is not None]
-        entry = _entry(comment, user, moderator, shown, can_post)
+    for comment in page.comments:
+        shown = [e for e in (_entry(r, user, moderator, [], can_post, rights, blind)
+                             for r in page.replies.get(comment.id, [])) if e is not None]
+        entry = _entry(comment, user, moderator, shown, can_post, rights, blind)
         if entry is not None:
             entries.append(entry)
     return {"thread": Thread(
         proposal=proposal, entries=entries, form=forms.CommentForm(formdata=None),
         count=proposal.comment_count, can_post=can_post,
-        locked=proposal.comments_locked, moderator=moderator,
-        blind=not visibility.identity_revealed(proposal.call),
-        signed_in=bool(user.is_authenticated), verified=bool(getattr(user, "is_verified", False)))}
+        locked=proposal.comments_locked, moderator=moderator, blind=blind,
+        signed_in=bool(user.is_authenticated), verified=bool(getattr(user, "is_verified", False)),
+        older=page.older, newer=page.newer)}
 
 
 # Helpers ------------------------------------------------------------------------------------------
@@ -171,7 +192,11 @@ def _at(proposal: Proposal, anchor: str = "comments") -> str:
 
 
 def _at_comment(comment: Comment) -> str:
-    return _at(comment.proposal, f"comment-{comment.id}")
+    """The comment on its page of the thread, as the current user sees it."""
+    proposal = comment.proposal
+    after = services.page_of(db.session, proposal, _reader(proposal), comment)
+    return url_for("showcase.proposal", proposal_id=proposal.id, comments_after=after,
+                   _anchor=f"comment-{comment.id}")
 
 
 def _back(form: Any, comment: Comment) -> str:
