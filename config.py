@@ -122,3 +122,8 @@ COMMENT_NEW_ACCOUNT_HOURS = _int("COMMENT_NEW_ACCOUNT_HOURS", 24)
 # Search: how long a worker waits for the index's write lock before leaving
 # the update queued for the next drain (seconds).
 SEARCH_LOCK_TIMEOUT = float(os.environ.get("SEARCH_LOCK_TIMEOUT", "1"))
+# Map the index files into memory (faster reads; the pages a search touched
+# count in every worker's resident memory) instead of reading them.
+SEARCH_INDEX_MMAP = _flag("SEARCH_INDEX_MMAP", False)
+# Processes that analyse and index the text in `search rebuild` (0: up to 2 cores).
+SEARCH_REBUILD_PROCS = _int("SEARCH_REBUILD_PROCS", 0)

@@ -24,6 +24,7 @@ The database is the truth; the index is derived and may lag.
 from __future__ import annotations
 
 import math
+import os
 import re
 import threading
 import time
@@ -35,20 +36,30 @@ from html import unescape
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.routing import BuildError
+from whoosh import collectors
 from whoosh import query as wq
 from whoosh.writing import CLEAR
 
 from venture.calls.models import CALL_KIND_LABELS, Call, CallKind, Phase
 from venture.comments.models import Comment, CommentStatus
+from venture.core.l10n import gettext as _
+from venture.core.l10n import lazy_gettext as _l
 from venture.proposals.models import Proposal
 from venture.search import analysis
-from venture.search.index import LockError, clean_query, get_index, parse, positive_terms, to_naive_utc
+from venture.search.index import (
+    LockError,
+    clean_query,
+    get_index,
+    index_fields,
+    match_fields,
+    parse,
+    positive_terms,
+    to_naive_utc,
+)
 from venture.search.models import SearchQueue
 from venture.showcase.visibility import identity_revealed, public_proposals, public_version
 
@@ -57,6 +68,11 @@ KIND_LABELS = {"call": _l("Call"), "proposal": _l("Proposal"), "comment": _l("Co
 BATCH = 200  # objects loaded per query
 QUEUE_BATCH = 500  # queue rows per drain round
 MAX_MATCHES = 1000  # hits considered per search (counts say "more than" beyond)
+# Matching documents looked at per search, in index order (calls, proposals,
+# then comments after a rebuild), of which the best MAX_MATCHES are kept: a
+# word found in tens of thousands of comments costs no more than this.
+SCAN_LIMIT = 2000
+REBUILD_BATCH = 1000  # objects loaded per query by a rebuild
 MAX_PAGE = 100
 SNIPPET_CHARS = 160
 # Filter in the form -> field in the index. As elsewhere on the site, "kind"
@@ -126,33 +142,44 @@ def _proposal_doc(proposal: Proposal) -> dict[str, Any] | None:
     }
 
 
-def _comment_doc(comment: Comment) -> dict[str, Any] | None:
-    if comment.status is not CommentStatus.VISIBLE:
-        return None
-    proposal = comment.proposal
+def _proposal_face(proposal: Proposal) -> dict[str, str] | None:
+    """What a comment's document takes from its proposal; None when the
+    proposal is not public (nor, then, its comments)."""
     version = public_version(proposal)
     if version is None:
         return None
     content = version.content
+    return {"call_id": str(proposal.call_id), "call_kind": proposal.call.kind.value,
+            "theme": _keywords([content.get("theme") or ""]), "district": _keywords([content.get("district") or ""])}
+
+
+def _comment_face_doc(comment_id: int, status: CommentStatus, body_html: str, created_at: Any,
+                      face: dict[str, str] | None) -> dict[str, Any] | None:
+    if status is not CommentStatus.VISIBLE or face is None:
+        return None
     # Authors are never indexed (an applicant team's comment must stay
     # anonymous while review is blind; residents' names add nothing).
     return {
-        "doc_key": f"comment:{comment.id}", "kind": "comment", "object_id": comment.id,
-        "call_id": str(proposal.call_id), "call_kind": proposal.call.kind.value,
-        "theme": _keywords([content.get("theme") or ""]), "district": _keywords([content.get("district") or ""]),
-        "title": "", "body": html_text(comment.body_html), "group": "",
-        "created": to_naive_utc(comment.created_at),
+        "doc_key": f"comment:{comment_id}", "kind": "comment", "object_id": comment_id, **face,
+        "title": "", "body": html_text(body_html), "group": "", "created": to_naive_utc(created_at),
     }
+
+
+def _comment_doc(comment: Comment) -> dict[str, Any] | None:
+    if comment.status is not CommentStatus.VISIBLE:
+        return None
+    return _comment_face_doc(comment.id, comment.status, comment.body_html, comment.created_at,
+                             _proposal_face(comment.proposal))
 
 
 _BUILDERS: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "call": _call_doc, "proposal": _proposal_doc, "comment": _comment_doc}
 
 
-def _load(session: Session, kind: str, ids: Iterable[int]) -> dict[int, Any]:
+def _load(session: Session, kind: str, ids: Iterable[int], batch: int = BATCH) -> dict[int, Any]:
     """The objects of one kind, with what their documents need, by id."""
     found: dict[int, Any] = {}
-    for chunk in _chunks(sorted(set(ids)), BATCH):
+    for chunk in _chunks(sorted(set(ids)), batch):
         stmt: Select[Any]
         if kind == "call":
             stmt = select(Call).where(Call.id.in_(chunk)).options(joinedload(Call.body))
@@ -264,6 +291,8 @@ def process_queue(target: Flask | Session, limit: int = QUEUE_BATCH, timeout: fl
     session = target
     if timeout is None:
         timeout = float(current_app.config.get("SEARCH_LOCK_TIMEOUT", 1.0))
+    if get_index().upgrade_pending():
+        queue_everything(session)
     if session.scalar(select(SearchQueue.id).limit(1)) is None:
         session.rollback()
         return Drained()
@@ -290,7 +319,7 @@ def process_queue(target: Flask | Session, limit: int = QUEUE_BATCH, timeout: fl
                     writer.delete_by_term("doc_key", f"{kind}:{object_id}")
                     result.deleted += 1
                 else:
-                    writer.update_document(**doc)
+                    writer.update_document(**index_fields(doc))
                     result.indexed += 1
         writer.commit()
     except BaseException:
@@ -299,6 +328,16 @@ def process_queue(target: Flask | Session, limit: int = QUEUE_BATCH, timeout: fl
     session.execute(delete(SearchQueue).where(SearchQueue.id.in_([row.id for row in rows])))
     session.commit()
     return result
+
+
+def queue_everything(session: Session) -> None:
+    """Queue every call (a call's row covers its proposals and their
+    comments): after the index was created anew over one written by older
+    code (``SearchIndex.upgrade_pending``)."""
+    for call_id in session.scalars(select(Call.id).order_by(Call.id)):
+        enqueue(session, "call", call_id)
+    session.commit()
+    get_index().upgrade_done()
 
 
 def drain(app: Flask, timeout: float | None = None, max_rounds: int = 50) -> Drained:
@@ -375,35 +414,48 @@ def after_commit(app: Flask) -> None:
 
 def drain_if_waiting(app: Flask, session: Session) -> None:
     """Rows left queued (the writer was busy, a worker died) are picked up
-    by the next search: it wakes the drainer."""
-    if session.scalar(select(SearchQueue.id).limit(1)) is not None:
+    by the next search: it wakes the drainer (so does an index created
+    anew over an older one: everything is indexed again)."""
+    if get_index().upgrade_pending() or session.scalar(select(SearchQueue.id).limit(1)) is not None:
         after_commit(app)
 
 
 def rebuild(session: Session,
             progress: Callable[[list[tuple[str, int]]], AbstractContextManager[Iterable[tuple[str, int]]]] | None = None,
-            timeout: float = 30.0) -> int:
+            timeout: float = 30.0, procs: int | None = None) -> int:
     """Replace the whole index with the public objects of the database, and
     empty the queue of what it covers. Readers see the old index until the
-    new one is committed. Returns the number of documents."""
+    new one is committed. Returns the number of documents.
+
+    The documents are the same as ``document_for`` gives (a comment's part
+    of its proposal is worked out once per proposal); with ``procs`` > 1
+    (SEARCH_REBUILD_PROCS, default: up to 2 cores, for large databases) the
+    text is analysed and indexed by that many processes, each writing a
+    segment of its own."""
     # Rows queued from now on are kept: they may describe changes made after
     # the objects below were read.
     upto = session.scalar(select(func.max(SearchQueue.id))) or 0
     keys = public_keys(session)
     session.rollback()
-    writer = get_index().writer(timeout)
+    if procs is None:
+        procs = int(current_app.config.get("SEARCH_REBUILD_PROCS") or min(2, os.cpu_count() or 1))
+    if len(keys) < PARALLEL_FROM:
+        procs = 1  # not worth starting processes for
+    analysis.jieba_tokenizer()  # loaded once, before the writer's processes are forked
+    search_index = get_index()
+    writer = search_index.bulk_writer(timeout, procs=procs, limitmb=REBUILD_LIMIT_MB, batchsize=REBUILD_JOB_DOCS)
     count = 0
+    faces: dict[int, dict[str, str] | None] = {}
     try:
         with (progress(keys) if progress else nullcontext(keys)) as items:
-            for chunk in _chunks(items, BATCH):
+            for chunk in _chunks(items, REBUILD_BATCH):
                 by_kind: dict[str, list[int]] = {}
                 for kind, object_id in chunk:
                     by_kind.setdefault(kind, []).append(object_id)
                 for kind, ids in by_kind.items():
-                    for doc in documents_for(session, kind, ids).values():
-                        if doc is not None:
-                            writer.add_document(**doc)
-                            count += 1
+                    for doc in _rebuild_documents(session, kind, ids, faces):
+                        writer.add_document(**index_fields(doc))
+                        count += 1
                 session.rollback()  # let other writers in between chunks
         writer.commit(mergetype=CLEAR)
     except BaseException:
@@ -411,7 +463,47 @@ def rebuild(session: Session,
         raise
     session.execute(delete(SearchQueue).where(SearchQueue.id <= upto))
     session.commit()
+    search_index.upgrade_done()
+    search_index.drop_older_indexes()
     return count
+
+
+PARALLEL_FROM = 5000  # documents; fewer are indexed by one process
+REBUILD_LIMIT_MB = 512  # memory per indexing process for sorting postings
+REBUILD_JOB_DOCS = 256  # documents handed to an indexing process at a time
+
+
+def _rebuild_documents(session: Session, kind: str, ids: list[int],
+                       faces: dict[int, dict[str, str] | None]) -> list[dict[str, Any]]:
+    """The public documents of these objects, as ``documents_for`` gives
+    them, loaded leanly: proposals note their face for their comments, and
+    comments are read as plain rows."""
+    if kind == "proposal":
+        objects = _load(session, kind, ids, batch=REBUILD_BATCH)
+        found = []
+        for object_id in ids:
+            proposal = objects.get(object_id)
+            try:
+                doc = _proposal_doc(proposal) if proposal is not None else None
+                faces[object_id] = _proposal_face(proposal) if proposal is not None else None
+            except Exception:  # noqa: BLE001 - as documents_for: left out, logged
+                current_app.logger.exception("search: cannot index proposal %s; it is left out of the index", object_id)
+                doc = faces[object_id] = None
+            if doc is not None:
+                found.append(doc)
+        return found
+    if kind != "comment":
+        return [doc for doc in documents_for(session, kind, ids).values() if doc is not None]
+    rows = session.execute(select(Comment.id, Comment.proposal_id, Comment.status, Comment.body_html,
+                                  Comment.created_at).where(Comment.id.in_(ids))).all()
+    strangers = [row.id for row in rows if row.proposal_id not in faces]
+    found = [doc for doc in documents_for(session, kind, strangers).values() if doc is not None] if strangers else []
+    for row in rows:
+        if row.proposal_id in faces:
+            doc = _comment_face_doc(row.id, row.status, row.body_html, row.created_at, faces[row.proposal_id])
+            if doc is not None:
+                found.append(doc)
+    return found
 
 
 # Searching ----------------------------------------------------------------------------
@@ -477,30 +569,71 @@ class Results:
         return self.page < self.pages
 
 
-def _matches(searcher: Any, query: wq.Query, filters: dict[str, str], newest_first: bool) -> tuple[list[Match], bool]:
-    restrict = None
-    if filters:
-        restrict = wq.And([wq.Term(FILTER_FIELDS[name], value) for name, value in filters.items()])
-    options: dict[str, Any] = {"limit": MAX_MATCHES, "filter": restrict}
-    if newest_first:
-        options.update(sortedby="created", reverse=True)
-    results = searcher.search(query, **options)
-    scored = results.scored_length()
-    if scored == 0:
-        return [], False
-    reader = searcher.reader()
-    columns = {name: reader.column_reader(name) for name in
-               ("kind", "object_id", "call_id", "call_kind", "theme", "district")}
+class _BoundedCollector(collectors.TopCollector):
+    """whoosh's top-N collector that stops after ``scan`` matching documents
+    (shared between the segments by their size), in index order. Every
+    document it looks at is scored; none is skipped for its score, so
+    ``looked_at`` and ``cut`` tell exactly whether more matched."""
+
+    def __init__(self, limit: int, scan: int) -> None:
+        super().__init__(limit=limit, usequality=False)
+        self.replace = 0  # never drop a part of the query for its score: counts stay exact
+        self.scan = scan
+        self.looked_at = 0
+        self.cut = False
+        self._budget = scan
+
+    def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
+        super().set_subsearcher(subsearcher, offset)
+        everything = self.top_searcher.doc_count_all() or 1
+        self._budget = max(1, math.ceil(self.scan * subsearcher.doc_count_all() / everything))
+
+    def collect_matches(self) -> None:
+        budget = self._budget
+        collect = self.collect
+        for sub_docnum in self.matches():
+            if budget == 0:
+                self.cut = True
+                break
+            collect(sub_docnum)
+            budget -= 1
+        self.looked_at += self._budget - budget
+
+
+def _restriction(filters: dict[str, str]) -> wq.Query | None:
+    if not filters:
+        return None
+    terms = [wq.Term(FILTER_FIELDS[name], value) for name, value in sorted(filters.items())]
+    return terms[0] if len(terms) == 1 else wq.And(terms)
+
+
+def _matches(searcher: Any, query: wq.Query | None, filters: dict[str, str]) -> tuple[list[Match], bool]:
+    """The best MAX_MATCHES matches of the words (among the first SCAN_LIMIT
+    found), or the newest MAX_MATCHES documents passing the filters when
+    ``query`` is None; and whether more matched."""
+    restrict = _restriction(filters)
+    if query is None:
+        results = searcher.search(restrict or wq.Every(), limit=MAX_MATCHES, sortedby="created", reverse=True)
+        more = results.scored_length() >= MAX_MATCHES and len(results) > MAX_MATCHES
+    else:
+        if restrict is not None:  # the filters only choose, they add nothing to the score
+            query = wq.And([query, wq.ConstantScoreQuery(restrict, 0.0)])
+        collector = _BoundedCollector(MAX_MATCHES, max(SCAN_LIMIT, MAX_MATCHES))
+        searcher.search_with_collector(query, collector)
+        results = collector.results()
+        more = collector.cut or collector.looked_at > MAX_MATCHES
+    docnums = [results.docnum(rank) for rank in range(results.scored_length())]
+    # One short column value each, read in file order (neighbours share a read).
+    fields = {docnum: match_fields(searcher, docnum) for docnum in sorted(docnums)}
     found = []
-    for rank in range(scored):
-        docnum = results.docnum(rank)
-        values = {name: column[docnum] for name, column in columns.items()}
+    for docnum in docnums:
+        values = fields[docnum]
         found.append(Match(
-            kind=values["kind"], object_id=int(values["object_id"]), call_id=values["call_id"],
-            call_kind=values["call_kind"],
-            themes=tuple(v.strip() for v in (values["theme"] or "").split(",") if v.strip()),
-            districts=tuple(v.strip() for v in (values["district"] or "").split(",") if v.strip())))
-    return found, scored >= MAX_MATCHES and len(results) > MAX_MATCHES
+            kind=values.get("kind") or "", object_id=int(values.get("object_id") or 0),
+            call_id=values.get("call_id") or "", call_kind=values.get("call_kind") or "",
+            themes=tuple(v.strip() for v in (values.get("theme") or "").split(",") if v.strip()),
+            districts=tuple(v.strip() for v in (values.get("district") or "").split(",") if v.strip())))
+    return found, more
 
 
 def _passes(match: Match, filters: dict[str, str], skip: str | None = None) -> bool:
@@ -537,7 +670,8 @@ def _present(session: Session, matches: list[Match], wanted: set[str]) -> list[H
         else:
             proposal = obj.proposal
             version = public_version(proposal)
-            hit.url = _url("showcase.proposal", anchor=f"comment-{obj.id}", proposal_id=proposal.id)
+            hit.url = _url("showcase.proposal", anchor=f"comment-{obj.id}", proposal_id=proposal.id,
+                           comment=obj.id)
             hit.title = escape(_("Comment on “%(title)s”", title=version.content.get("title") or ""))
             hit.context = proposal.call.title
         hits.append(hit)
@@ -626,13 +760,12 @@ def search(query_text: str | None, filters: dict[str, str] | None = None, page: 
             return results
         if not filters:
             return results
-    query = parsed if parsed is not None else wq.Every()
     search_index = get_index()
     for attempt in (1, 2):
         try:
             with search_index.searcher() as searcher:
-                everything, more = _matches(searcher, query, {}, newest_first=parsed is None)
-                chosen, more = _matches(searcher, query, filters, parsed is None) if filters else (everything, more)
+                everything, more = _matches(searcher, parsed, {})
+                chosen, more = _matches(searcher, parsed, filters) if filters else (everything, more)
             break
         except LockError:
             raise
