@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import NotFound
 
 from venture import permissions
@@ -14,6 +15,7 @@ from venture.bodies import forms, services
 from venture.bodies.models import BodyKind, Organizer, OrganizingBody
 from venture.calls.models import Call
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.timeutil import utcnow
 from venture.extensions import db
 from venture.invitations import services as invitations
@@ -32,10 +34,14 @@ def index() -> Any:
 @bp.route("/<body_id>")
 def show(body_id: str) -> Any:
     body = load_or_404(OrganizingBody, body_id, "body:view")
-    calls = [c for c in db.session.scalars(select(Call).where(Call.body_id == body.id)
-                                           .order_by(Call.closes_at.desc()))
-             if permissions.can(current_user, "call:view", c)]
-    return render_template("bodies/show.html", body=body, calls=calls, now=utcnow())
+    found = db.session.scalars(select(Call).where(Call.body_id == body.id).order_by(Call.closes_at.desc())).all()
+    # Beyond a call's phase, call:view and call:manage turn on the call's body alone, the same for
+    # every call here: asked once each, not once per call.
+    drafts = [c for c in found if not c.is_public]
+    show_drafts = bool(drafts) and permissions.can(current_user, "call:view", drafts[0])
+    calls = [c for c in found if c.is_public or show_drafts]
+    manage = bool(calls) and permissions.can(current_user, "call:manage", calls[0])
+    return render_template("bodies/show.html", body=body, calls=calls, now=utcnow(), manage=manage)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -78,6 +84,10 @@ def staff(body_id: str) -> Any:
 
 
 def _render_staff(body: OrganizingBody, form: forms.InviteOrganizerForm, status: int = 200) -> Any:
+    # The organizers with their accounts in one query, not one per organizer.
+    set_committed_value(body, "organizers", db.session.scalars(
+        select(Organizer).where(Organizer.body_id == body.id).options(joinedload(Organizer.user))
+        .order_by(Organizer.id)).all())
     pending = invitations.pending_for(db.session, body=body, kind=InvitationKind.ORGANIZER)
     return render_template("bodies/staff.html", body=body, form=form, confirm=ConfirmForm(),
                            pending=pending), status

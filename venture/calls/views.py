@@ -4,16 +4,16 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, subqueryload
 
 from venture import permissions
 from venture.bodies.models import OrganizingBody
 from venture.calls import forms, services
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.timeutil import utcnow
 from venture.extensions import db
 from venture.groups import services as groups
@@ -36,7 +36,7 @@ def _phase_key(call: Call, now: Any) -> str:
 def index() -> Any:
     now = utcnow()
     calls = db.session.scalars(select(Call).where(Call.phase != Phase.DRAFT)
-                               .options(selectinload(Call.body)).order_by(Call.closes_at.desc())).all()
+                               .options(joinedload(Call.body)).order_by(Call.closes_at.desc())).all()
     form = forms.CallFilterForm(request.args)
     form.theme.choices = [("", _("All themes"))] + [(t, t) for t in sorted({t for c in calls for t in c.themes})]
     form.district.choices = [("", _("All districts"))] + [(d, d) for d in sorted({d for c in calls for d in c.districts})]
@@ -73,7 +73,8 @@ def show(call_id: str) -> Any:
     if current_user.is_authenticated:
         member_of = [g.id for g in groups.groups_of(db.session, current_user)]
         my_proposals = db.session.scalars(select(Proposal).where(
-            Proposal.call_id == call.id, Proposal.group_id.in_(member_of))).all() if member_of else []
+            Proposal.call_id == call.id, Proposal.group_id.in_(member_of))
+            .options(joinedload(Proposal.group))).all() if member_of else []
     apply_form = forms.ApplyForm()
     apply_form.group.choices = [(g.id, g.name) for g in my_groups]
     return render_template("calls/show.html", call=call, now=now, phase_key=_phase_key(call, now),
@@ -159,7 +160,10 @@ def change_phase(call_id: str) -> Any:
 def manage(call_id: str) -> Any:
     call = load_or_404(Call, call_id, "call:manage")
     now = utcnow()
+    # What each row shows, in a fixed number of queries (subqueryload: no IN list to split).
     rows = db.session.scalars(select(Proposal).where(Proposal.call_id == call.id)
+                              .options(joinedload(Proposal.group), subqueryload(Proposal.versions),
+                                       subqueryload(Proposal.attachments))
                               .order_by(Proposal.number, Proposal.id)).all()
     drafts = sum(1 for p in rows if p.status is ProposalStatus.DRAFT)
     submitted = [p for p in rows if p.status is ProposalStatus.SUBMITTED]

@@ -5,15 +5,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from venture.accounts.models import User
 from venture.audit import services as audit
 from venture.bodies.models import OrganizingBody, PoolExpert
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 from venture.groups import creditcode
 from venture.review.expertise import AREAS
@@ -50,6 +50,7 @@ class PanelSeat:
 
 def pool_of(session: Session, body: OrganizingBody) -> list[PoolExpert]:
     return list(session.scalars(select(PoolExpert).where(PoolExpert.body_id == body.id)
+                                .options(joinedload(PoolExpert.user))
                                 .order_by(PoolExpert.joined_at, PoolExpert.id)))
 
 

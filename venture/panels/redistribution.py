@@ -14,13 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, subqueryload
 
 from venture.audit import services as audit
 from venture.calls.models import Call
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 from venture.mail import services as mail
 from venture.proposals.models import Proposal
@@ -39,6 +39,8 @@ def active_assignments(session: Session, call: Call) -> list[Assignment]:
     return list(session.scalars(
         select(Assignment).join(Proposal, Proposal.id == Assignment.proposal_id)
         .where(Proposal.call_id == call.id, Assignment.ended_at.is_(None))
+        .options(joinedload(Assignment.review),
+                 joinedload(Assignment.proposal).subqueryload(Proposal.versions))
         .order_by(Assignment.proposal_id, Assignment.id)))
 
 

@@ -16,15 +16,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, subqueryload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.exceptions import Forbidden, NotFound
 
 from venture import permissions
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.timeutil import utcnow
 from venture.extensions import db
@@ -45,6 +46,8 @@ STASH_MAX_CHARS = 400_000
 def mine() -> Any:
     group_ids = [g.id for g in groups.groups_of(db.session, current_user)]
     rows = db.session.scalars(select(Proposal).where(Proposal.group_id.in_(group_ids))
+                              .options(joinedload(Proposal.call), joinedload(Proposal.group),
+                                       subqueryload(Proposal.versions), subqueryload(Proposal.attachments))
                               .order_by(Proposal.updated_at.desc())).all() if group_ids else []
     return render_template("proposals/mine.html", proposals=rows, now=utcnow(),
                            problems_of=services.completeness, unsubmitted=services.has_unsubmitted_changes)

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from venture import permissions
 from venture.calls.models import Call
 from venture.core.errors import DomainError
+from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts
 from venture.core.timeutil import utcnow
 from venture.extensions import db
@@ -102,8 +102,10 @@ def _render_objections(call: Call, record: ResultRecord, status: int = 200, form
     if can_lodge and form is None:
         form = _objection_form(record)
     answer_forms = dict(answer_forms or {})
-    answerable = {o.id: o for o in objections.of_call(db.session, call)
-                  if permissions.can(current_user, "objection:answer", o)}
+    lodged = objections.of_call(db.session, call)
+    # objection:answer turns on the objection's call alone, the same for all of them: asked once.
+    answerable = ({o.id: o for o in lodged}
+                  if lodged and permissions.can(current_user, "objection:answer", lodged[0]) else {})
     for objection_id, objection in answerable.items():
         if objection_id not in answer_forms:
             data = None

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, subqueryload
 
 from venture.accounts.models import User
 from venture.audit import services as audit
 from venture.calls.models import Call, Phase
 from venture.calls.services import catch_up_with_clock
 from venture.core.errors import DomainError
+from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 from venture.mail import services as mail
 from venture.proposals.models import Proposal, ProposalStatus, Screening
@@ -45,6 +45,7 @@ def is_screenable(proposal: Proposal) -> bool:
 def submitted_proposals(session: Session, call: Call) -> list[Proposal]:
     return list(session.scalars(select(Proposal).where(
         Proposal.call_id == call.id, Proposal.status == ProposalStatus.SUBMITTED, Proposal.version_count > 0)
+        .options(joinedload(Proposal.group), subqueryload(Proposal.versions))
         .order_by(Proposal.number, Proposal.id)))
 
 
