@@ -245,6 +245,22 @@ def test_submit_then_revise_keeps_every_version_and_audits_them(app, world):
     assert len(the_review(app, world["assignment"]).versions) == 2
 
 
+def test_the_dashboard_marks_a_submitted_review_saved_with_changes_since(app, world):
+    reviewer = client_for(app, "reviewer@example.org")
+    assert post_sheet(reviewer, world, action="submit").status_code == 302
+    marker = "with changes not yet submitted"
+    assert marker not in reviewer.get("/review/", headers=EN).get_data(as_text=True)
+    # Saved again unchanged: later than the submission, but nothing differs.
+    assert post_sheet(reviewer, world).status_code == 302
+    board = reviewer.get("/review/", headers=EN).get_data(as_text=True)
+    assert "Submitted, version 1" in board and marker not in board
+    assert post_sheet(reviewer, world, second="9").status_code == 302
+    assert marker in reviewer.get("/review/", headers=EN).get_data(as_text=True)
+    assert post_sheet(reviewer, world, action="submit", second="9").status_code == 302
+    board = reviewer.get("/review/", headers=EN).get_data(as_text=True)
+    assert "Submitted, version 2" in board and marker not in board
+
+
 def test_a_stale_form_is_refused_not_overwritten(app, world):
     url = f"/review/{world['assignment']}"
     window_a = client_for(app, "reviewer@example.org")

@@ -305,6 +305,11 @@ def _fold(text: str) -> str:
     return "".join(text.replace("\u0130", "i").lower().split()).translate(_FOLD or {})
 
 
+@functools.lru_cache(maxsize=8192)
+def _folded_terms(terms: _Terms) -> tuple[str, ...]:
+    return tuple(_fold(term) for term in (*terms.groups, *terms.members, *terms.codes))
+
+
 def _may_name(wide: str, terms: _Terms) -> bool:
     """False only when no identity pattern can match ``wide``: each one, with
     white space and case set aside, would have to occur in it as it is. This
@@ -313,8 +318,8 @@ def _may_name(wide: str, terms: _Terms) -> bool:
     if _FOLD is None:
         return True
     folded = _fold(wide)
-    for term in (*terms.groups, *terms.members, *terms.codes):
-        if _fold(term) in folded:
+    for term in _folded_terms(terms):
+        if term in folded:
             return True
     if terms.phones:
         digits = folded.replace("-", "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -25,7 +26,7 @@ from venture.core.errors import DomainError
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token, token_digest
-from venture.groups.models import Group, GroupKind
+from venture.groups.models import Group, GroupKind, GroupMembership
 from venture.mail import services as mail
 from venture.proposals import files, leaks, storage
 from venture.proposals.models import (
@@ -184,13 +185,38 @@ def has_unsubmitted_changes(proposal: Proposal) -> bool:
 
 
 def identity_of(group: Group) -> leaks.Identity:
-    members = [m.user for m in group.memberships if not m.user.is_deleted]
+    """What would name the group: its names, contact, code and its members."""
+    members = [(m.user.display_name, m.user.email) for m in group.memberships if not m.user.is_deleted]
+    return _identity(group.name, group.contact_name, group.contact_email, group.contact_phone, group.credit_code,
+                     members)
+
+
+def identities_of(session: Session, group_ids: Iterable[int]) -> dict[int, leaks.Identity]:
+    """``identity_of`` for many groups in two queries, from plain rows (a
+    reviewer's list of hundreds of proposals)."""
+    ids = set(group_ids)
+    if not ids:
+        return {}
+    members: dict[int, list[tuple[str, str | None]]] = {group_id: [] for group_id in ids}
+    for group_id, name, email in session.execute(
+            select(GroupMembership.group_id, User.display_name, User.email)
+            .join(User, User.id == GroupMembership.user_id)
+            .where(GroupMembership.group_id.in_(ids), User.deleted_at.is_(None)).order_by(GroupMembership.id)):
+        members[group_id].append((name, email))
+    return {row.id: _identity(row.name, row.contact_name, row.contact_email, row.contact_phone, row.credit_code,
+                              members[row.id])
+            for row in session.execute(select(Group.id, Group.name, Group.contact_name, Group.contact_email,
+                                              Group.contact_phone, Group.credit_code).where(Group.id.in_(ids)))}
+
+
+def _identity(name: str, contact_name: str, contact_email: str | None, contact_phone: str,
+              credit_code: str | None, members: list[tuple[str, str | None]]) -> leaks.Identity:
     return leaks.Identity(
-        group_names=(group.name,),
-        member_names=tuple(u.display_name for u in members) + (group.contact_name,),
-        emails=tuple(e for e in [group.contact_email, *(u.email for u in members)] if e),
-        phones=(group.contact_phone,),
-        credit_codes=(group.credit_code,) if group.credit_code else (),
+        group_names=(name,),
+        member_names=tuple(member for member, _email in members) + (contact_name,),
+        emails=tuple(e for e in [contact_email, *(email for _member, email in members)] if e),
+        phones=(contact_phone,),
+        credit_codes=(credit_code,) if credit_code else (),
     )
 
 

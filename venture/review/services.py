@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from venture import permissions
 from venture.audit import services as audit
@@ -363,9 +363,7 @@ def seats(session: Session, user: Any) -> list[Seat]:
     reviewer may open are those ``assignment:view`` allows, decided here in
     bulk with ``permissions.assignment_open``, the condition the rule uses;
     opening one still goes through the rule itself."""
-    from venture.accounts.models import User
     from venture.calls.models import Call, Phase
-    from venture.groups.models import Group, GroupMembership
     from venture.review.models import Conflict
 
     members = session.scalars(
@@ -377,18 +375,21 @@ def seats(session: Session, user: Any) -> list[Seat]:
         return []
     live = session.scalars(
         select(Assignment).where(Assignment.member_id.in_([m.id for m in members]), Assignment.ended_at.is_(None))
-        # Joined (and the memberships by subquery): selectinload would split its IN list every 500 rows.
-        .options(joinedload(Assignment.review),
-                 # Only what a row and the group's identity (for redaction) need, not the drafts' text.
-                 joinedload(Assignment.proposal).load_only(Proposal.call_id, Proposal.group_id, Proposal.number)
-                 .joinedload(Proposal.group).load_only(Group.name, Group.contact_name, Group.contact_email,
-                                                       Group.contact_phone, Group.credit_code)
-                 .subqueryload(Group.memberships).joinedload(GroupMembership.user)
-                 .load_only(User.display_name, User.email, User.deleted_at))
+        # Joined: selectinload would split its IN list every 500 rows. Only what a
+        # row needs; the review's sheet (JSON) only where it may differ (below).
+        .options(joinedload(Assignment.review).load_only(Review.assignment_id, Review.status, Review.version_count,
+                                                         Review.updated_at, Review.submitted_at),
+                 joinedload(Assignment.proposal).load_only(Proposal.call_id, Proposal.group_id, Proposal.number))
         .order_by(Assignment.id)).all()
     titles = _latest_titles(session, {a.proposal_id for a in live})
-    submitted = _latest_review_versions(session, {a.review.id for a in live if a.review is not None
-                                                  and a.review.version_count})
+    who = proposals.identities_of(session, {a.proposal.group_id for a in live})
+    # A submitted sheet can differ from its latest version only if saved after it.
+    changed = {review.id for a in live if (review := a.review) is not None and review.version_count
+               and review.submitted_at is not None and review.updated_at > review.submitted_at}
+    submitted = _latest_review_versions(session, changed)
+    if changed:
+        session.scalars(select(Review).where(Review.id.in_(changed))
+                        .execution_options(populate_existing=True)).all()
     conflicted = {(row.member_id, row.group_id) for row in session.execute(
         select(Conflict.member_id, Conflict.group_id).where(Conflict.member_id.in_([m.id for m in members])))}
     by_member: dict[int, list[Assignment]] = {}
@@ -405,7 +406,7 @@ def seats(session: Session, user: Any) -> list[Seat]:
                 review = assignment.review
                 rows.append(AssignmentRow(
                     assignment=assignment, number=assignment.proposal.number or "",
-                    title=leaks.redact(titles.get(assignment.proposal_id) or "", identity(assignment)),
+                    title=leaks.redact(titles.get(assignment.proposal_id) or "", who[assignment.proposal.group_id]),
                     review=review,
                     unsubmitted=review is not None and review.id in submitted
                     and unsubmitted_changes(review, submitted[review.id])))
