@@ -45,3 +45,12 @@ class _Logger(glogging.Logger):
 
 logger_class = _Logger
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Load jieba's dictionary as the worker starts, not in its first search
+    or its first indexed change: that took about a second of CPU per worker
+    in the middle of the deadline rush (bench/run, py-spy)."""
+    from venture.search import analysis
+
+    analysis.jieba_tokenizer()

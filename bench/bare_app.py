@@ -8,6 +8,11 @@ Serve it like the application, with the same gunicorn settings::
     DATABASE_URL=... BIND=127.0.0.1:8101 .venv/bin/gunicorn --config gunicorn.conf.py \
         --chdir bench bare_app:app
 
+Search opens the application's index (SEARCH_INDEX_FOLDER) once per process
+with Whoosh's own searcher, parses the words with the application's parser,
+asks for the 10 best hits and reads their titles in one query: no facets,
+no visibility check, no highlights, no filters.
+
 The reviewer dashboard has no sign-in here: it shows the assignments of the
 user whose id is in BENCH_REVIEWER_USER (the runner sets it to the reviewer
 it signs in as on the application).
@@ -93,6 +98,36 @@ RESULTS = app.jinja_env.from_string(_PAGE.replace("{% block body %}{% endblock %
 <td>{{ line.outcome }} {{ line.notes|join(" ") }}</td></tr>{% endfor %}</table>"""))
 
 
+SEARCH = app.jinja_env.from_string(_PAGE.replace("{% block body %}{% endblock %}", """
+<h1>Search</h1><form><input name="q" value="{{ q }}"></form><p>{{ total }}</p>
+<ol>{% for kind, object_id, title in hits %}<li>{{ kind }} <a href="/{{ kind }}s/{{ object_id }}">{{ title }}</a></li>
+{% endfor %}</ol>"""))
+
+_searcher: Any = None
+
+
+def _search_hits(q: str) -> tuple[int, list[tuple[str, int]]]:
+    global _searcher
+    from whoosh import index as whoosh_index
+    from whoosh.filedb.filestore import FileStorage
+
+    from venture.search.index import INDEX_NAME, SCHEMA, parse
+
+    if _searcher is None:
+        folder = os.environ["SEARCH_INDEX_FOLDER"]
+        storage = FileStorage(folder, supports_mmap=False)
+        _searcher = whoosh_index.FileIndex(storage, schema=SCHEMA, indexname=INDEX_NAME).searcher()
+    query = parse(q)
+    if query is None:
+        return 0, []
+    found = _searcher.search(query, limit=10)
+    hits = []
+    for hit in found:
+        kind, _, object_id = hit["doc_key"].partition(":")
+        hits.append((kind, int(object_id)))
+    return len(found), hits
+
+
 def _public() -> Any:
     latest = and_(ProposalVersion.proposal_id == Proposal.id, ProposalVersion.version_no == Proposal.version_count)
     return (select(Proposal.id, Proposal.call_id, Proposal.number, Proposal.submitted_at, Proposal.requested_fen,
@@ -149,6 +184,33 @@ def proposal(proposal_id: int) -> Any:
             .where(Comment.proposal_id == proposal_id, Comment.status == CommentStatus.VISIBLE)
             .order_by(Comment.id).limit(COMMENTS)).all()
     return PROPOSAL.render(title=row.content["title"], p=row, comments=comments)
+
+
+@app.route("/search")
+def search() -> Any:
+    """The ten best hits of the words in ``q``, titled from the database."""
+    q = request.args.get("q", "")
+    total, hits = _search_hits(q)
+    titles: dict[tuple[str, int], str] = {}
+    with engine.connect() as connection:
+        proposals = [object_id for kind, object_id in hits if kind == "proposal"]
+        if proposals:
+            latest = and_(ProposalVersion.proposal_id == Proposal.id,
+                          ProposalVersion.version_no == Proposal.version_count)
+            for object_id, title in connection.execute(
+                    select(Proposal.id, ProposalVersion.content["title"].as_string()).join(ProposalVersion, latest)
+                    .where(Proposal.id.in_(proposals))):
+                titles["proposal", object_id] = title
+        calls = [object_id for kind, object_id in hits if kind == "call"]
+        if calls:
+            for object_id, title in connection.execute(select(Call.id, Call.title).where(Call.id.in_(calls))):
+                titles["call", object_id] = title
+        comments = [object_id for kind, object_id in hits if kind == "comment"]
+        if comments:
+            for object_id, body in connection.execute(select(Comment.id, Comment.body_markdown).where(Comment.id.in_(comments))):
+                titles["comment", object_id] = body[:80]
+    return SEARCH.render(title="Search", q=q, total=total,
+                         hits=[(kind, object_id, titles.get((kind, object_id), "")) for kind, object_id in hits])
 
 
 @app.route("/review/")

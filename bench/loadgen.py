@@ -84,21 +84,27 @@ def _get(connection: http.client.HTTPConnection, path: str, headers: dict[str, s
     return response.status
 
 
-def sequential(port: int, path: str, count: int = 200, timeout: float = 10.0,
+def _paths(path: str | list[str]) -> list[str]:
+    return [path] if isinstance(path, str) else list(path)
+
+
+def sequential(port: int, path: str | list[str], count: int = 200, timeout: float = 10.0,
                time_limit: float = 120.0, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """One client, one keep-alive connection, ``count`` requests in a row."""
+    """One client, one keep-alive connection, ``count`` requests in a row
+    (to each of several paths in turn)."""
+    paths = _paths(path)
     latencies: list[float] = []
     errors = 0
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     deadline = time.monotonic() + time_limit
     headers = _headers(headers)
     try:
-        for _ in range(count):
+        for turn in range(count):
             if time.monotonic() > deadline:
                 break
             started = time.perf_counter()
             try:
-                status = _get(connection, path, headers)
+                status = _get(connection, paths[turn % len(paths)], headers)
             except (OSError, http.client.HTTPException):
                 errors += 1
                 connection.close()
@@ -113,7 +119,7 @@ def sequential(port: int, path: str, count: int = 200, timeout: float = 10.0,
             "p95_ms": percentile(latencies, 95) * 1000, "max_ms": max(latencies, default=0) * 1000}
 
 
-def load(port: int, path: str, connections: int = 16, duration: float = 10.0,
+def load(port: int, path: str | list[str], connections: int = 16, duration: float = 10.0,
          max_requests: int = MAX_REQUESTS, timeout: float = 10.0,
          headers: dict[str, str] | None = None) -> dict[str, Any]:
     """``connections`` threads, each with a keep-alive connection, sending
@@ -124,6 +130,7 @@ def load(port: int, path: str, connections: int = 16, duration: float = 10.0,
     sent = [0]
     deadline = time.monotonic() + duration
     sent_headers = _headers(headers)
+    paths = _paths(path)
 
     def worker() -> None:
         connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
@@ -135,9 +142,10 @@ def load(port: int, path: str, connections: int = 16, duration: float = 10.0,
                     if sent[0] >= max_requests:
                         break
                     sent[0] += 1
+                    turn = sent[0]
                 started = time.perf_counter()
                 try:
-                    status = _get(connection, path, sent_headers)
+                    status = _get(connection, paths[turn % len(paths)], sent_headers)
                 except (OSError, http.client.HTTPException):
                     failed += 1
                     connection.close()
@@ -168,7 +176,7 @@ def load(port: int, path: str, connections: int = 16, duration: float = 10.0,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--path", required=True)
+    parser.add_argument("--path", required=True, action="append", help="repeat to request several in turn")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS)

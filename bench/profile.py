@@ -59,7 +59,7 @@ def cpu_compare(app: Any, count: int) -> None:
              ("proposal page", f"/proposals/{proposal}", True)]
     if info.get("busiest_id"):
         pages.append(("most discussed", f"/proposals/{info['busiest_id']}", True))
-    pages.append(("search", "/search?q=%E9%95%BF%E8%80%85", False))
+    pages.append(("search", "/search?q=%E9%95%BF%E8%80%85", True))
     if info.get("reviewer_email"):
         pages.append(("reviewer", "/review/", True))
     if info.get("results_call_id"):

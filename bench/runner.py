@@ -59,7 +59,8 @@ TARGET_RATIO = 0.60
 TARGET_PAGE_P95_MS = 30.0
 TARGET_SEARCH_P95_MS = 50.0
 TARGET_RSS_MB = 200.0
-SEARCH_QUERY = "长者"
+# The search page is loaded with these in turn: words, a quoted phrase, two words, English.
+SEARCH_QUERIES = ("长者", "社区养老", '"社区养老"', "儿童 阅读", "助餐", "elderly", "community garden", "volunteer")
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -71,6 +72,7 @@ class Page:
     search: bool = False
     note: str = ""
     login: str | None = None  # sign in as this seeded account first; its cookie goes with every request
+    more: list[str] = field(default_factory=list)  # further paths, requested in turn with ``path``
     headers: dict[str, str] = field(default_factory=dict)
     app: dict[str, Any] = field(default_factory=dict)
     bare_load: dict[str, Any] = field(default_factory=dict)
@@ -234,15 +236,18 @@ class RssSampler(threading.Thread):
 
 # Load -------------------------------------------------------------------------------------------
 
-def drive(port: int, path: str, args: argparse.Namespace, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """A bounded load from a separate process: wrk if installed, else loadgen."""
+def drive(port: int, path: str, args: argparse.Namespace, headers: dict[str, str] | None = None,
+          more: list[str] | None = None) -> dict[str, Any]:
+    """A bounded load from a separate process: wrk if installed, else loadgen;
+    ``more`` paths are requested in turn with ``path``."""
     url = f"http://127.0.0.1:{port}{path}"
+    turns = [path, *more] if more else []
     extra = [f"{name}: {value}" for name, value in (headers or {}).items()]
     if shutil.which("wrk") and not args.python_load:
         sent = [f"{name}: {value}" for name, value in loadgen.BASE_HEADERS.items()] + extra
         out = subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
                               "--timeout", "10s", *(arg for h in sent for arg in ("-H", h)),
-                              "-s", str(BENCH / "wrk_report.lua"), url],
+                              "-s", str(BENCH / "wrk_report.lua"), url, *(["--", *turns] if turns else [])],
                              capture_output=True, text=True, timeout=args.duration + 60)
         line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
         if line is None:
@@ -253,7 +258,8 @@ def drive(port: int, path: str, args: argparse.Namespace, headers: dict[str, str
         return {"tool": "wrk", "requests": raw["requests"], "rps": raw["requests"] / seconds if seconds else 0,
                 "p50_ms": raw["p50_us"] / 1000, "p95_ms": raw["p95_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
                 "errors": errors}
-    out = subprocess.run([str(BIN / "python"), str(BENCH / "loadgen.py"), "--port", str(port), "--path", path,
+    out = subprocess.run([str(BIN / "python"), str(BENCH / "loadgen.py"), "--port", str(port),
+                          *(arg for each in (turns or [path]) for arg in ("--path", each)),
                           "--connections", str(args.connections), "--duration", str(args.duration),
                           *(arg for h in extra for arg in ("--header", h))],
                          capture_output=True, text=True, timeout=args.duration + 60)
@@ -341,7 +347,9 @@ def pages_for(info: dict[str, Any]) -> list[Page]:
     if info.get("busiest_id"):
         pages.append(Page("most discussed proposal", f"/proposals/{info['busiest_id']}",
                           note=f"{info.get('busiest_comments')} comments; the bare page shows 50"))
-    pages.append(Page("search", f"/search?q={quote(SEARCH_QUERY)}", bare=False, search=True))
+    pages.append(Page("search", f"/search?q={quote(SEARCH_QUERIES[0])}", search=True,
+                      more=[f"/search?q={quote(q)}" for q in SEARCH_QUERIES[1:]],
+                      note=f"{len(SEARCH_QUERIES)} queries in turn: " + ", ".join(SEARCH_QUERIES)))
     reviewer = info.get("reviewer_email")
     pages.append(Page("reviewer dashboard", "/review/" if reviewer else None, login=reviewer,
                       note=(f"signed in; {info.get('reviewer_assignments')} assignments on "
@@ -402,14 +410,15 @@ def measure(pages: list[Page], app: Server, bare: Server, args: argparse.Namespa
         for page in live:
             assert page.path is not None
             log(f"load: {page.name} {page.path[:60]}")
-            page.app = drive(app.port, page.path, args, page.headers)
+            page.app = drive(app.port, page.path, args, page.headers, page.more)
             if page.bare:
-                page.bare_load = drive(bare.port, page.path, args, page.headers)
+                page.bare_load = drive(bare.port, page.path, args, page.headers, page.more)
         for page in live:
             assert page.path is not None
-            page.single = loadgen.sequential(app.port, page.path, args.sequential, headers=page.headers)
+            page.single = loadgen.sequential(app.port, [page.path, *page.more], args.sequential, headers=page.headers)
             if page.bare:
-                page.bare_single = loadgen.sequential(bare.port, page.path, args.sequential, headers=page.headers)
+                page.bare_single = loadgen.sequential(bare.port, [page.path, *page.more], args.sequential,
+                                                      headers=page.headers)
     finally:
         sampler.stopped.set()
         sampler.join(2)
@@ -683,7 +692,9 @@ def main() -> int:
     load_after = loadavg()
     log("CPU per request in-process, app and bare (bench/profile.py --cpu)")
     cpu = run([str(BIN / "python"), str(BENCH / "profile.py"), "--cpu", "--count", "100"], env, timeout=900)
-    cpu_table = cpu.stdout.strip() if not cpu.returncode else f"failed:\n{cpu.stdout[-1000:]}"
+    # The table only: the application's JSON request lines go to the same stdout.
+    table = "\n".join(line for line in cpu.stdout.splitlines() if not line.startswith("{"))
+    cpu_table = table.strip() if not cpu.returncode else f"failed:\n{cpu.stdout[-1000:]}"
     computed = results_compute()
     rush, rush_note = None, "not run (--no-rush)"
     if not args.no_rush:
