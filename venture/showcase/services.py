@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from venture.accounts.models import User
@@ -120,8 +120,10 @@ def listing(session: Session, *, call_id: int | None = None, kind: str = "", the
     if after is not None:
         value, ident = after
         query = query.where(or_(column < value, and_(column == value, Proposal.id < ident)))
+    # The listing shows the submitted version: the working copy's text is not read.
     rows = session.scalars(query.order_by(column.desc(), Proposal.id.desc()).limit(page_size + 1)
-                           .options(selectinload(Proposal.group), selectinload(Proposal.call))).all()
+                           .options(defer(Proposal.sections), defer(Proposal.budget),
+                                    selectinload(Proposal.group), selectinload(Proposal.call))).all()
     more = len(rows) > page_size
     rows = list(rows[:page_size])
     versions = latest_versions(session, rows)
@@ -137,6 +139,6 @@ def latest_versions(session: Session, proposals: list[Proposal]) -> dict[int, Pr
     """The latest submitted version of each proposal, in one query."""
     if not proposals:
         return {}
-    wanted = [and_(ProposalVersion.proposal_id == p.id, ProposalVersion.version_no == p.version_count)
-              for p in proposals]
-    return {v.proposal_id: v for v in session.scalars(select(ProposalVersion).where(or_(*wanted)))}
+    latest = and_(Proposal.id == ProposalVersion.proposal_id, Proposal.version_count == ProposalVersion.version_no)
+    return {v.proposal_id: v for v in session.scalars(
+        select(ProposalVersion).join(Proposal, latest).where(Proposal.id.in_([p.id for p in proposals])))}
