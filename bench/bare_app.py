@@ -27,10 +27,10 @@ from flask import Flask, abort, request
 from sqlalchemy import and_, or_, select
 
 from venture.accounts.models import User
+from venture.bodies.models import PoolExpert
 from venture.calls.models import Call, Phase
 from venture.comments.models import Comment, CommentStatus
 from venture.extensions import make_engine
-from venture.bodies.models import PoolExpert
 from venture.proposals.models import Proposal, ProposalStatus, ProposalVersion
 from venture.results.models import ResultRecord
 from venture.review.models import Assignment, PanelMember, Review

@@ -175,6 +175,18 @@ def _body_manage_experts(user: Any, body: OrganizingBody) -> bool:
     return is_organizer_of(user, body)
 
 
+@rule("body:view_drafts")
+def _body_view_drafts(user: Any, body: OrganizingBody | int) -> bool:
+    """See the body's calls that are still drafts (``call:view`` of a draft)."""
+    return is_organizer_of(user, body) or is_admin(user)
+
+
+@rule("body:manage_calls")
+def _body_manage_calls(user: Any, body: OrganizingBody | int) -> bool:
+    """Edit the body's calls (``call:manage``): a page listing them asks this once."""
+    return is_organizer_of(user, body)
+
+
 @rule("admin:access")
 def _admin_access(user: Any, _obj: Any) -> bool:
     return is_admin(user)
@@ -189,13 +201,13 @@ def _call_create(user: Any, body: OrganizingBody) -> bool:
 
 @rule("call:view")
 def _call_view(user: Any, call: Call) -> bool:
-    return call.is_public or is_organizer_of(user, call.body_id) or is_admin(user)
+    return call.is_public or _body_view_drafts(user, call.body_id)
 
 
 @rule("call:manage")
 def _call_manage(user: Any, call: Call) -> bool:
     """Edit the call, move it between phases, see its dashboard."""
-    return is_organizer_of(user, call.body_id)
+    return _body_manage_calls(user, call.body_id)
 
 
 @rule("call:apply")
@@ -479,12 +491,16 @@ def _objection_lodge(user: Any, call: Call) -> bool:
             and call.notice_ends_at is not None and utcnow() < call.notice_ends_at)
 
 
+@rule("call:answer_objections")
+def _call_answer_objections(user: Any, call: Any) -> bool:
+    """The organizers of the call's body answer its objections, and may
+    revise an answer, until they finalise the result."""
+    return is_organizer_of(user, call.body_id) and call.phase is Phase.NOTICE
+
+
 @rule("objection:answer")
 def _objection_answer(user: Any, objection: Any) -> bool:
-    """The organizers of the call's body answer, and may revise an answer,
-    until they finalise the result."""
-    call = objection.call
-    return is_organizer_of(user, call.body_id) and call.phase is Phase.NOTICE
+    return _call_answer_objections(user, objection.call)
 
 
 @rule("proposal:feedback")

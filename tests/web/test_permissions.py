@@ -31,6 +31,8 @@ EXPECTED = {
     "body:edit": {"organizer", "admin"},
     "body:manage_organizers": {"admin"},
     "body:manage_experts": {"organizer"},
+    "body:view_drafts": {"organizer", "admin"},
+    "body:manage_calls": {"organizer"},
     "admin:access": {"admin"},
     "call:create": {"organizer"},
     "call:view": set(ROLES) - {"deleted"},
@@ -61,6 +63,7 @@ EXPECTED = {
     # of an objection to a call of the body whose notice runs.
     "objection:lodge": set(),
     "objection:answer": {"organizer"},
+    "call:answer_objections": set(),  # the world's call is open, not in its notice
     "proposal:feedback": set(),
     "panel:view": {"reviewer"},
 }

@@ -35,12 +35,10 @@ def index() -> Any:
 def show(body_id: str) -> Any:
     body = load_or_404(OrganizingBody, body_id, "body:view")
     found = db.session.scalars(select(Call).where(Call.body_id == body.id).order_by(Call.closes_at.desc())).all()
-    # Beyond a call's phase, call:view and call:manage turn on the call's body alone, the same for
-    # every call here: asked once each, not once per call.
-    drafts = [c for c in found if not c.is_public]
-    show_drafts = bool(drafts) and permissions.can(current_user, "call:view", drafts[0])
+    # The body's rules behind call:view (of a draft) and call:manage: asked once, not once per call.
+    show_drafts = permissions.can(current_user, "body:view_drafts", body)
     calls = [c for c in found if c.is_public or show_drafts]
-    manage = bool(calls) and permissions.can(current_user, "call:manage", calls[0])
+    manage = permissions.can(current_user, "body:manage_calls", body)
     return render_template("bodies/show.html", body=body, calls=calls, now=utcnow(), manage=manage)
 
 

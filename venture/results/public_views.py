@@ -103,9 +103,8 @@ def _render_objections(call: Call, record: ResultRecord, status: int = 200, form
         form = _objection_form(record)
     answer_forms = dict(answer_forms or {})
     lodged = objections.of_call(db.session, call)
-    # objection:answer turns on the objection's call alone, the same for all of them: asked once.
-    answerable = ({o.id: o for o in lodged}
-                  if lodged and permissions.can(current_user, "objection:answer", lodged[0]) else {})
+    # The call's rule behind objection:answer: asked once, not once per objection.
+    answerable = {o.id: o for o in lodged} if permissions.can(current_user, "call:answer_objections", call) else {}
     for objection_id, objection in answerable.items():
         if objection_id not in answer_forms:
             data = None
