@@ -110,3 +110,8 @@ def _check_production(app: Flask) -> None:
         raise ConfigurationError(
             "production needs SECRET_KEY set in the environment to a random value of 32+ characters"
         )
+    from venture.audit.signing import production_problem
+
+    problem = production_problem(app)
+    if problem:
+        raise ConfigurationError(problem)
