@@ -301,7 +301,7 @@ def lock(session: Session, call: Call) -> None:
     PostgreSQL; on SQLite a writing request already holds the write lock from
     its first statement, and the reload is what matters)."""
     session.execute(select(Call).where(Call.id == call.id).with_for_update()
-                    .execution_options(populate_existing=True))
+                    .execution_options(populate_existing=True)).scalar_one()  # fetched, so ``call`` is reloaded
 
 
 def already(call: Call) -> InvalidTransition:
