@@ -26,7 +26,7 @@ from venture.calls.models import Call, Criterion, Phase
 from venture.extensions import db
 from venture.proposals import storage
 from venture.proposals.models import Attachment, Proposal, ProposalStatus, ProposalVersion, Screening
-from venture.results.models import ComponentScore, FundingAdjustment, Objection, ObjectionStatus, ResultRecord
+from venture.results.models import FundingAdjustment, Objection, ObjectionStatus, ResultRecord
 from venture.review.models import Assignment, PanelDraw, Review, ReviewVersion
 
 
@@ -136,7 +136,8 @@ CASES = [
          _sql("UPDATE assignments SET member_id = {other_member} WHERE id = {assignment}"),
          lambda ids: [f"MISSING from assignments: the assignment of proposal {ids['assigned_proposal']} to panel "
                       f"member {ids['assigned_member']}",
-                      f"no audit entry gave proposal {ids['assigned_proposal']} to panel member {ids['other_member']}"]),
+                      f"no audit entry gave proposal {ids['assigned_proposal']} to panel member "
+                      f"{ids['other_member']}"]),
     Case("an assignment deleted", _sql("DELETE FROM assignments WHERE id = {assignment}"),
          lambda ids: [f"MISSING from assignments: the assignment of proposal {ids['assigned_proposal']} to panel "
                       f"member {ids['assigned_member']}"]),
@@ -251,7 +252,8 @@ def test_files_edited_or_removed_on_disk_are_named(app):
         assert f"attachments row {ids['attachment']}: the file" in found and "does not match its SHA-256" in found
         path.unlink()
         found = str(verify_records(db.session))
-        assert f"attachments row {ids['attachment']}: the file" in found and "is missing from the upload folder" in found
+        assert f"attachments row {ids['attachment']}: the file" in found
+        assert "is missing from the upload folder" in found
         path.write_bytes(original)
         assert verify_records(db.session).ok
 
