@@ -26,6 +26,7 @@ translations: $(COMPILED)
 
 run: install
 	@mkdir -p instance
+	$(BIN)/python -m venture.audit.signing
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	$(FLASK) search rebuild

@@ -43,6 +43,13 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 # Left unset, a random key is generated once into instance/secret_key.
 SECRET_KEY = os.environ.get("SECRET_KEY") or None
 
+# The Ed25519 key that signs the audit checkpoints: a file outside the database,
+# readable by the site's user only. Empty: instance/audit-signing.key. Production
+# refuses to start without it: create it with `python -m venture.audit.signing`.
+AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE", "")
+# A daily checkpoint is signed by `calls tick` when the newest is older than this.
+AUDIT_CHECKPOINT_HOURS = _int("AUDIT_CHECKPOINT_HOURS", 24)
+
 UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(Path(INSTANCE_PATH) / "uploads"))
 SEARCH_INDEX_FOLDER = os.environ.get(
     "SEARCH_INDEX_FOLDER", str(Path(INSTANCE_PATH) / "search-index")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.builders import make_body, make_call, make_group
 from tests.conftest import make_user
 from tests.review_builders import add_member, assign, make_expert, make_submitted_proposal
+from tests.results_builders import seal_objection
 from venture.calls.models import Call, Criterion, Phase
 from venture.core.timeutil import utcnow
 from venture.extensions import db
@@ -169,5 +170,7 @@ def add_objection(app: Flask, ids: dict[str, Any], email: str = "resident@exampl
         objection = Objection(call_id=ids["call_id"], proposal_id=proposal, author_id=author.id, text=text,
                               status=status, answer=answer, answered_at=utcnow() if answer else None)
         db.session.add(objection)
+        db.session.flush()
+        seal_objection(objection)
         db.session.commit()
         return objection.id

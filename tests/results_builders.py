@@ -50,6 +50,22 @@ def seal_versions(app: Flask) -> None:
         db.session.commit()
 
 
+def seal_objection(objection: Any) -> None:
+    """The audit entries the objections service would have written for a builder-made objection."""
+    import hashlib
+
+    from venture.results.models import ObjectionStatus
+
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    audit.record(db.session, None, "objection.lodged", objection, call=objection.call_id,
+                 proposal=objection.proposal_id, text_sha256=digest(objection.text), attachment_sha256="")
+    if objection.status is not ObjectionStatus.OPEN:
+        audit.record(db.session, None, "objection.answered", objection, call=objection.call_id,
+                     status=objection.status.value, revised=False, answer_sha256=digest(objection.answer))
+
+
 def make_results_world(app: Flask, proposals: int = 3, reviewers: int = 3, users: bool = True,
                        **call_overrides: Any) -> World:
     """A call under review with ``proposals`` eligible proposals (each of its

@@ -75,8 +75,15 @@ def make_submitted_proposal(app: Flask, call_id: int, group_id: int, title: str 
                                   submitted_at=now, content=content, fingerprint=fingerprint(content))
         db.session.add(version)
         db.session.flush()
+        # The audit entries the services would have written, so `audit verify` vouches for these rows.
+        audit.record(db.session, None, "proposal.attachment_added", proposal, attachment=attachment.id,
+                     sha256=attachment.sha256, size=attachment.size)
         audit.record(db.session, None, "proposal.submitted", proposal, number=proposal.number, version=1,
                      fingerprint=version.fingerprint, submitted_at=now.isoformat(), **{"from": "draft"})
+        if screening is not Screening.PENDING:
+            audit.record(db.session, None, "proposal.screened", proposal, call=call_id, reversal=False,
+                         reason_sha256=hashlib.sha256(b"").hexdigest(),
+                         **{"from": Screening.PENDING.value, "to": screening.value})
         db.session.commit()
         return {"proposal_id": proposal.id, "attachment_id": attachment.id}
 
@@ -93,9 +100,15 @@ def add_member(app: Flask, call_id: int, expert_id: int, status: MemberStatus = 
 
 
 def assign(app: Flask, proposal_id: int, member_id: int) -> int:
+    from venture.audit import services as audit
+
     with app.app_context():
         assignment = Assignment(proposal_id=proposal_id, member_id=member_id, manual=True)
         db.session.add(assignment)
+        db.session.flush()
+        call = db.session.get(Proposal, proposal_id).call
+        audit.record(db.session, None, "assignments.made", call, seed="", k=1, proposals=[proposal_id],
+                     pairs=[[proposal_id, member_id]])
         db.session.commit()
         return assignment.id
 

@@ -82,9 +82,11 @@ def _register_blueprints(app: Flask) -> None:
     # Results in public (the results page, objections, exports, the group's
     # feedback) and the open data API.
     from venture.api.views import bp as api
+    from venture.audit.views import bp as transparency
     from venture.results.public_views import bp as results_public
 
     app.register_blueprint(results_public)
+    app.register_blueprint(transparency)
     app.register_blueprint(api, url_prefix="/api/v1")
 
 
@@ -110,3 +112,8 @@ def _check_production(app: Flask) -> None:
         raise ConfigurationError(
             "production needs SECRET_KEY set in the environment to a random value of 32+ characters"
         )
+    from venture.audit.signing import production_problem
+
+    problem = production_problem(app)
+    if problem:
+        raise ConfigurationError(problem)

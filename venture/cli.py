@@ -1,7 +1,9 @@
 """Command-line tools: ``flask --app venture <group> <command>``."""
 from __future__ import annotations
 
+import json
 import sys
+from typing import Any
 
 import click
 from alembic import command
@@ -21,14 +23,20 @@ calls_cli = AppGroup("calls", help="Calls and their phases.")
 @calls_cli.command("tick")
 def calls_tick() -> None:
     """Record phase moves the clock has made (open calls past their closing
-    time become closed) and sweep expired stashed drafts. Run every minute."""
+    time become closed), sweep expired stashed drafts, and sign a checkpoint of
+    the audit chain when the newest is a day old. Run every minute."""
+    from flask import current_app
+
+    from venture.audit import checkpoints
     from venture.calls.services import close_due_calls
     from venture.proposals.services import sweep_stashes
 
     closed = close_due_calls(db.session)
     swept = sweep_stashes(db.session)
+    daily = checkpoints.make_daily(db.session, hours=current_app.config["AUDIT_CHECKPOINT_HOURS"])
     db.session.commit()
-    click.echo(f"closed {closed} calls, swept {swept} stashed drafts")
+    click.echo(f"closed {closed} calls, swept {swept} stashed drafts"
+               + (f", signed a checkpoint of entry {daily.sequence}" if daily is not None else ""))
 
 
 @db_cli.command("upgrade")
@@ -127,26 +135,82 @@ def mail_send(limit: int) -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check the whole hash chain; name the first broken entry."""
+@click.option("--checkpoints", "saved", type=click.File("r", encoding="utf-8"), default=None,
+              help="A copy of /api/v1/checkpoints kept elsewhere: check that the chain still extends each of them.")
+@click.option("--public-key", default=None,
+              help="The site's public key (base64) to check signatures with, instead of the key file's.")
+def audit_verify(saved: Any, public_key: str | None) -> None:
+    """Check the hash chain, the signed checkpoints, and every stored row and
+    file the chain vouches for (including each call's published rules); name
+    everything that does not hold."""
+    from venture.audit import checkpoints, signing
+    from venture.audit.records import verify_records
     from venture.audit.services import verify
 
+    failed = False
     result = verify(db.session)
     if result.ok:
         click.echo(f"audit chain intact: {result.checked} entries, head {result.head}")
     else:
+        failed = True
         click.echo(f"audit chain BROKEN at entry {result.first_broken}: {result.reason} "
                    f"({result.checked} entries before it are intact)", err=True)
-        sys.exit(1)
-    from venture.audit.records import verify_records
 
-    records = verify_records(db.session)
-    if records.ok:
-        click.echo(f"stored records match the chain: {records.checked} rows checked")
-        return
-    click.echo(f"stored record MISMATCH in {records.table} row {records.row_id}: {records.what} "
-               f"({records.checked} rows before it match)", err=True)
-    sys.exit(1)
+    try:
+        key = (signing.public_key_from_b64(public_key) if public_key
+               else signing.signing_key().public_key())
+        copy = json.load(saved) if saved is not None else None
+    except (ValueError, signing.SigningKeyMissing) as error:
+        raise click.ClickException(f"cannot check the checkpoints: {error}") from None
+    marks = checkpoints.verify(db.session, key, copy)
+    if marks.ok:
+        kept = f", {marks.saved_checked} in the saved copy" if copy is not None else ""
+        click.echo(f"checkpoints hold: {marks.checked} signed checkpoints{kept}, "
+                   f"public key {signing.public_key_b64_of(key)}")
+    else:
+        failed = True
+        for problem in marks.problems:
+            click.echo(f"checkpoint PROBLEM: {problem}", err=True)
+
+    if result.ok:  # the rows are compared with events worth trusting only once the chain holds
+        records = verify_records(db.session)
+        for note in records.notes:
+            click.echo(f"note: {note}")
+        if records.ok:
+            click.echo(f"stored records match the chain: {records.checked} rows and files checked")
+        else:
+            failed = True
+            for problem in records.problems[:200]:
+                click.echo(f"stored record {problem}", err=True)
+            if len(records.problems) > 200:
+                click.echo(f"… and {len(records.problems) - 200} more", err=True)
+            click.echo(f"{len(records.problems)} stored records do not match the chain "
+                       f"({records.checked} rows and files checked)", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+@click.option("--reason", default="daily", show_default=True)
+def audit_checkpoint(reason: str) -> None:
+    """Sign a checkpoint of the chain's head now (run daily; `calls tick` also makes one a day)."""
+    from venture.audit import checkpoints
+
+    made = checkpoints.make(db.session, reason)
+    db.session.commit()
+    if made is None:
+        click.echo("the audit chain is empty: nothing to checkpoint")
+    else:
+        click.echo(f"checkpoint of entry {made.sequence}: {made.head} at {checkpoints.time_text(made.made_at)}")
+
+
+@audit_cli.command("public-key")
+def audit_public_key() -> None:
+    """Print the public key that checks the checkpoints (base64 of the raw 32 bytes, then PEM)."""
+    from venture.audit import signing
+
+    click.echo(signing.public_key_b64())
+    click.echo(signing.public_key_pem(), nl=False)
 
 
 def init_app(app: Flask) -> None:

@@ -122,8 +122,7 @@ def load(session: Session, body: OrganizingBody, organizer: User, password_hash:
                   calls.CriterionSpec("方案可行", 40, Decimal(10)),
                   calls.CriterionSpec("居民参与", 30, Decimal(10))]))
     opened = now - timedelta(days=40)
-    livelihood_call.phase = Phase.OPEN
-    livelihood_call.published_at = opened
+    calls.transition(session, organizer, livelihood_call, Phase.OPEN, now=opened)
 
     groups = _groups(session, password_hash, 30, rng)
     pdf = _pdf()

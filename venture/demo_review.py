@@ -174,8 +174,7 @@ def _past_call(session: Session, organizer: User, body: OrganizingBody, title: s
                   calls.CriterionSpec("方案可行", 40, Decimal(10)),
                   calls.CriterionSpec("居民参与", 30, Decimal(10))],
         aggregation_method="mean", tie_criterion_position=2))
-    call.phase = Phase.OPEN
-    call.published_at = closes - timedelta(days=30)
+    calls.transition(session, organizer, call, Phase.OPEN, now=closes - timedelta(days=30))
     pdf = _pdf()
     for index, group in enumerate(groups):
         owner = next(m.user for m in group.memberships if m.role is MemberRole.OWNER)

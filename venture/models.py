@@ -1,6 +1,6 @@
 """Every model, imported once so the metadata (and Alembic) sees all tables."""
 from venture.accounts.models import AccountToken, LoginSession, RecoveryCode, User
-from venture.audit.models import AuditEvent
+from venture.audit.models import AuditCheckpoint, AuditEvent
 from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
 from venture.calls.models import Call, Criterion
 from venture.comments.models import Comment, CommentReport, SensitiveWord
@@ -22,4 +22,5 @@ __all__ = [
     "Organizer", "OrganizingBody", "OutboxMail", "PoolExpert", "User", "metadata",
     "Assignment", "Conflict", "PanelDraw", "PanelMember", "Review", "ReviewVersion",
     "ComponentScore", "FundingAdjustment", "Objection", "ResultRecord", "RecoveryCode",
+    "AuditCheckpoint",
 ]

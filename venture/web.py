@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from venture import permissions
-from venture.core import l10n, sanitize
+from venture.core import l10n, numbers, sanitize
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.l10n import lazy_gettext as _l
@@ -76,7 +76,7 @@ def init_app(app: Flask) -> None:
         display_timezone=select_timezone,
     )
     app.jinja_env.filters.update(datetime=format_moment, date=format_day, money=format_money,
-                                 safe_html=sanitize.safe)
+                                 safe_html=sanitize.safe, plain=numbers.plain)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

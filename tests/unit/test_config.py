@@ -61,9 +61,52 @@ def test_production_refuses_to_start_unsafely(tmp_path, overrides, complaint):
 
 
 def test_production_starts_with_a_real_secret(tmp_path):
+    from venture.audit.signing import main
+
+    assert main([str(tmp_path / "audit-signing.key")]) == 0
     app = create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://",
                       "SECRET_KEY": STRONG, "DEBUG": False})
     assert app.config["SECRET_KEY"] == STRONG
+
+
+def test_production_refuses_to_start_without_its_audit_signing_key(tmp_path):
+    """The key lives outside the database; production never invents one (a lost key must be noticed)."""
+    from venture.audit.signing import create_key
+
+    config = {"ENV": "production", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://",
+              "SECRET_KEY": STRONG, "DEBUG": False}
+    with pytest.raises(ConfigurationError, match="audit signing key"):
+        create_app(config)
+    assert not (tmp_path / "audit-signing.key").exists()
+
+    (tmp_path / "garbage.key").write_text("not a key")
+    with pytest.raises(ConfigurationError, match="not an unencrypted PEM private key"):
+        create_app({**config, "AUDIT_SIGNING_KEY_FILE": str(tmp_path / "garbage.key")})
+
+    loose = tmp_path / "loose.key"
+    create_key(loose)
+    loose.chmod(0o644)
+    with pytest.raises(ConfigurationError, match="chmod 600"):
+        create_app({**config, "AUDIT_SIGNING_KEY_FILE": str(loose)})
+    loose.chmod(0o600)
+    assert create_app({**config, "AUDIT_SIGNING_KEY_FILE": str(loose)})
+
+
+def test_the_key_command_makes_an_owner_only_ed25519_key_once(tmp_path, capsys):
+    from venture.audit import signing
+
+    path = tmp_path / "keys" / "audit.key"
+    assert signing.main([str(path)]) == 0
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    first = path.read_bytes()
+    public = capsys.readouterr().out.strip().rsplit(" ", 1)[-1]
+    assert signing.main([str(path)]) == 0, "a second run keeps the key"
+    assert path.read_bytes() == first and public in capsys.readouterr().out
+    key = signing.load_key(path)
+    assert signing.public_key_b64(key) == public
+    signature = signing.sign(7, "ab" * 32, "2026-06-30T08:15:00Z", key)
+    assert signing.signature_holds(key.public_key(), 7, "ab" * 32, "2026-06-30T08:15:00Z", signature)
+    assert not signing.signature_holds(key.public_key(), 8, "ab" * 32, "2026-06-30T08:15:00Z", signature)
 
 
 def test_no_secret_constant_in_the_code():

@@ -52,7 +52,7 @@ def _operations(app):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.label for op in operations} == {
         "GET /api/v1/calls", "GET /api/v1/calls/{call_id}", "GET /api/v1/calls/{call_id}/results",
-        "GET /api/v1/calls/{call_id}/objections", "GET /api/v1/openapi.json"}
+        "GET /api/v1/calls/{call_id}/objections", "GET /api/v1/checkpoints", "GET /api/v1/openapi.json"}
     return operations
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tests.builders import make_body, make_call, make_group
 from tests.conftest import PASSWORD, Client, login, make_user
 from tests.review_builders import make_review_world, make_submitted_proposal
+from tests.results_builders import seal_objection
 from venture.accounts import personal_data
 from venture.accounts.models import User
 from venture.audit.models import AuditEvent
@@ -65,10 +66,12 @@ def _build(app) -> dict[str, int]:
             Comment(proposal_id=theirs, author_id=friend.id, body_markdown=FRIEND_COMMENT,
                     body_html=f"<p>{FRIEND_COMMENT}</p>"),
             Support(proposal_id=theirs, user_id=me),
-            Objection(call_id=open_call, proposal_id=theirs, author_id=me, text=MY_OBJECTION,
-                      status=ObjectionStatus.REJECTED, answer=ANSWER, answered_at=utcnow(),
-                      answered_by_id=db.session.scalar(select(User.id).where(User.email == ORGANIZER))),
+            objection := Objection(call_id=open_call, proposal_id=theirs, author_id=me, text=MY_OBJECTION,
+                                   status=ObjectionStatus.REJECTED, answer=ANSWER, answered_at=utcnow(),
+                                   answered_by_id=db.session.scalar(select(User.id).where(User.email == ORGANIZER))),
         ])
+        db.session.flush()
+        seal_objection(objection)
         assignment = db.session.get(Assignment, review["assignment_id"])
         reviewer = db.session.get(User, me)
         criteria = list(assignment.proposal.call.criteria)

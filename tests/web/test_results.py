@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import Client, count_statements, login, outbox
-from tests.results_builders import make_results_world, review_table, submit_review
+from tests.results_builders import make_results_world, review_table, seal_objection, submit_review
 from venture.audit.models import AuditEvent
 from venture.audit.records import verify_records
 from venture.audit.services import canonical, verify
@@ -55,6 +55,8 @@ def _objection(app, world, proposal=None, status=ObjectionStatus.OPEN):
         objection = Objection(call_id=world.call, proposal_id=proposal, text="评分有误",
                               status=status, answer="" if status is ObjectionStatus.OPEN else "已核实")
         db.session.add(objection)
+        db.session.flush()
+        seal_objection(objection)
         db.session.commit()
         return objection.id
 
@@ -305,8 +307,12 @@ def test_finalise_waits_for_the_end_of_the_notice_and_every_answer(app, world):
                                   headers=EN)
     assert unanswered.status_code == 422 and "1 objection has no answer yet" in unanswered.get_data(as_text=True)
     with app.app_context():
+        from venture.accounts.models import User
+        from venture.results import objections
+
         objection = db.session.get(Objection, pending)
-        objection.status, objection.answer = ObjectionStatus.REJECTED, "评分符合规则"
+        organizer_user = db.session.scalar(select(User).where(User.email == "organizer@example.org"))
+        objections.answer(db.session, organizer_user, objection, "评分符合规则", upheld=False)
         db.session.commit()
     no_reason = organizer.submit(f"/calls/{world.call}/deliberation/finalise", {}, headers=EN)
     assert no_reason.status_code == 422 and "Give the reason for each change" in no_reason.get_data(as_text=True)

@@ -59,6 +59,8 @@ def _broken(app, where: str, what: str) -> None:
 
 def _intact(app) -> None:
     result = _verify(app)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
     assert result.exit_code == 0, result.output
     assert "audit chain intact" in result.output and "stored records match the chain" in result.output
 

@@ -102,6 +102,21 @@ SCHEMAS: dict[str, Any] = {
         "answer": _nullable(STRING), "answered_at": _nullable(DATE_TIME), "attachment": _nullable(URL),
     }, description="An objection lodged during the public notice. The objector is never named."),
     "ObjectionList": _object({"call": INTEGER, "objections": {"type": "array", "items": _ref("Objection")}}),
+    "Checkpoint": _object({
+        "sequence": {"type": "integer", "minimum": 1, "description": "The audit entry's number."},
+        "head": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                 "description": "The SHA-256 (hex) of the audit entry at that sequence."},
+        "time": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+                 "description": "When it was signed: UTC, ISO 8601, to the second."},
+        "reason": {"type": "string", "description": "Why it was made, e.g. phase:notice or daily."},
+        "signature": {"type": "string", "description": "Base64 of the 64-byte Ed25519 signature of the UTF-8 "
+                                                       "text venture-checkpoint:v1:{sequence}:{head}:{time}."},
+    }, description="A signed statement that the audit chain had this head at this sequence."),
+    "CheckpointList": _object({
+        "algorithm": {"const": "Ed25519"},
+        "public_key": {"type": "string", "description": "Base64 of the raw 32-byte Ed25519 public key."},
+        "checkpoints": {"type": "array", "items": _ref("Checkpoint"), "description": "Ordered by sequence."},
+    }),
 }
 
 
@@ -136,6 +151,13 @@ PATHS: dict[str, Any] = {
         "responses": {"200": _json("ObjectionList", "The objections in the order they were lodged."),
                       "404": NOT_FOUND},
     }},
+    "/api/v1/checkpoints": {"get": {
+        "operationId": "listCheckpoints",
+        "summary": "The signed checkpoints of the audit chain and the public key that checks them.",
+        "description": "Made at every phase change of a call and at least daily. Keep a copy: the audit chain "
+                       "must later still have each checkpoint's head at its sequence.",
+        "responses": {"200": _json("CheckpointList", "Every checkpoint, ordered by sequence.")},
+    }},
     "/api/v1/openapi.json": {"get": {
         "operationId": "getOpenAPI", "summary": "This document.",
         "responses": {"200": {"description": "The OpenAPI 3.1 document.",
@@ -151,7 +173,8 @@ def document(server: str) -> dict[str, Any]:
             "title": "Venture open data API",
             "version": VERSION,
             "description": "Read-only public data: calls, and from the public notice on their results and "
-                           "objections. Responses may be cached for 60 seconds and read from any origin. "
+                           "objections; the signed checkpoints of the audit log. Responses may be cached for 60 "
+                           "seconds and read from any origin. "
                            "Nothing is exposed that the public pages do not show.",
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },

@@ -85,6 +85,14 @@ def objections_list(call_id: str) -> Any:
     return jsonify(serialise.objections_json(found, objections.public_list(db.session, found)))
 
 
+@bp.route("/checkpoints")
+def checkpoints() -> Any:
+    """The signed checkpoints of the audit chain, oldest first, and the key that checks them."""
+    from venture.audit import checkpoints as audit_checkpoints
+
+    return jsonify(audit_checkpoints.published(db.session))
+
+
 @bp.route("/openapi.json", endpoint="openapi")
 def openapi_document() -> Any:
     return jsonify(openapi.document(request.url_root.rstrip("/")))

@@ -27,3 +27,20 @@ class AuditEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpoint(Base):
+    """A signed statement of the chain's head: "entry ``sequence`` has hash
+    ``head``", made at ``made_at`` and signed with the site's Ed25519 key,
+    which lives in a file outside the database. Published on /transparency
+    and in the API; anyone who keeps a copy can later tell whether the chain
+    they are shown still extends it."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger, unique=True)
+    head: Mapped[str] = mapped_column(String(64))
+    made_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(40))
+    signature: Mapped[str] = mapped_column(String(100))

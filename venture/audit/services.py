@@ -39,6 +39,12 @@ def entry_hash(prev_hash: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical(payload)).hexdigest()
 
 
+def lock_chain(session: Session) -> None:
+    """Hold the right to append until the transaction ends (PostgreSQL; SQLite writes one at a time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+
+
 def record(session: Session, actor: Any, action: str, obj: Any = None,
            *, object_type: str | None = None, object_id: int | None = None,
            **data: Any) -> AuditEvent:
@@ -53,8 +59,7 @@ def record(session: Session, actor: Any, action: str, obj: Any = None,
             session.flush()
         object_type = object_type or obj.__tablename__
         object_id = obj.id
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    lock_chain(session)
     head = session.execute(
         select(AuditEvent.seq, AuditEvent.entry_hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

@@ -1,15 +1,19 @@
 """Every change to a call: its rules, its rubric and its phase."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from venture.accounts.models import User
+from venture.audit import checkpoints
 from venture.audit import services as audit
+from venture.audit.models import AuditEvent
 from venture.bodies.models import OrganizingBody
 from venture.calls.models import TRANSITIONS, Call, CallKind, Criterion, Phase
 from venture.core.errors import DomainError, InvalidTransition
@@ -240,15 +244,83 @@ def _replace_criteria(call: Call, specs: list[CriterionSpec]) -> None:
         call.criteria.remove(extra)
 
 
+# The published rules, frozen when the call opens ----------------------------------------
+
+def _two_places(value: Any) -> str:
+    return format(Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01")), "f")
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def published_rules(call: Call) -> dict[str, Any]:
+    """Every rule of the competition published before anyone applies, in a
+    canonical form: who may apply and where, the money, the dates, what a
+    proposal must contain, the rubric and how scores become a result. Frozen
+    into the audit entry that opens the call (``audit verify`` compares it with
+    the row later). The texts may still be clarified and the closing time
+    extended, so the texts are not here and the closing time is checked
+    against its audited extensions."""
+    return {
+        "kind": call.kind.value,
+        "themes": list(call.themes or []), "districts": list(call.districts or []),
+        "allow_registered": bool(call.allow_registered), "allow_grassroots": bool(call.allow_grassroots),
+        "total_budget_fen": int(call.total_budget_fen), "min_grant_fen": int(call.min_grant_fen),
+        "max_grant_fen": int(call.max_grant_fen),
+        "opens_at": _moment(call.opens_at), "closes_at": _moment(call.closes_at), "timezone": call.timezone,
+        "sections": [dict(s) for s in call.sections or []],
+        "required_attachments": [dict(a) for a in call.required_attachments or []],
+        "reviewers_per_proposal": int(call.reviewers_per_proposal),
+        "min_fundable_score": _two_places(call.min_fundable_score),
+        "notice_days": int(call.notice_days),
+        "reviewers_see_opinion": bool(call.reviewers_see_opinion),
+        "aggregation_method": call.aggregation_method,
+        "normalise_scores": bool(call.normalise_scores),
+        "component_weight": _two_places(call.component_weight),
+        "component_label": call.component_label or "",
+        "disagreement_threshold": _two_places(call.disagreement_threshold),
+        "tie_criterion_position": call.tie_criterion_position,
+        "criteria": [{"position": c.position, "name": c.name, "weight": int(c.weight),
+                      "max_points": _two_places(c.max_points), "guidance": c.guidance or ""}
+                     for c in sorted(call.criteria, key=lambda c: c.position)],
+    }
+
+
+def rules_fingerprint(rules: dict[str, Any]) -> str:
+    return hashlib.sha256(audit.canonical(rules)).hexdigest()
+
+
 # Phases ----------------------------------------------------------------------------
 
+def lock(session: Session, call: Call) -> None:
+    """Take the call's row until the transaction ends and read it afresh.
+
+    Two phase changes of one call at the same moment then run one after the
+    other, and the second sees what the first did (``SELECT … FOR UPDATE`` on
+    PostgreSQL; on SQLite a writing request already holds the write lock from
+    its first statement, and the reload is what matters)."""
+    session.execute(select(Call).where(Call.id == call.id).with_for_update()
+                    .execution_options(populate_existing=True)).scalar_one()  # fetched, so ``call`` is reloaded
+
+
+def already(call: Call) -> InvalidTransition:
+    return InvalidTransition(_l("This call is already at “%(phase)s”: someone made this change a moment ago. "
+                                "Nothing more was changed.", phase=call.phase.label))
+
+
 def transition(session: Session, actor: User | None, call: Call, to: Phase,
-               now: datetime | None = None, reason: str = "", *, from_results: bool = False) -> None:
+               now: datetime | None = None, reason: str = "", *, from_results: bool = False) -> AuditEvent:
     """Move a call to another phase: the one way a phase changes. The notice
     opens and the results are published only through venture.results.services
-    (open_notice, finalise), which freeze the result first (``from_results``)."""
+    (open_notice, finalise), which freeze the result first (``from_results``)
+    and sign the checkpoint themselves once the result is written; every other
+    move is checkpointed here."""
     now = now or utcnow()
+    lock(session, call)
     current = call.phase
+    if current is to:
+        raise already(call)
     if to not in TRANSITIONS[current]:
         raise InvalidTransition(_l("A call cannot go from %(a)s to %(b)s.", a=current.label, b=to.label))
     if to in (Phase.NOTICE, Phase.PUBLISHED) and not from_results:
@@ -273,29 +345,43 @@ def transition(session: Session, actor: User | None, call: Call, to: Phase,
                                   "can go to review: decide on it first.",
                                   "%(num)d submitted proposals are not screened yet. Only screened proposals "
                                   "can go to review: decide on each of them first.", len(waiting)))
+    facts: dict[str, Any] = {"from": current.value, "to": to.value, "at": now.isoformat(), "reason": reason.strip()}
+    if to is Phase.OPEN:
+        rules = published_rules(call)
+        facts.update(rules=rules, rules_sha256=rules_fingerprint(rules))
+    if not from_results:
+        facts[checkpoints.PROMISE] = True
     call.phase = to
     session.flush()
     # What the public sees of the call and of its proposals (and whether the
     # groups are named) follows the phase.
     search.enqueue(session, "call", call.id)
-    audit.record(session, actor, "call.phase", call, **{"from": current.value, "to": to.value,
-                                                         "at": now.isoformat(), "reason": reason.strip()})
+    event = audit.record(session, actor, "call.phase", call, **facts)
+    if not from_results:
+        checkpoints.make(session, f"phase:{to.value}", event)
+    return event
 
 
 def catch_up_with_clock(session: Session, call: Call, now: datetime | None = None) -> None:
     """Record a move the clock has already made (open → closed at closing time)."""
     now = now or utcnow()
     if call.phase is Phase.OPEN and now >= call.closes_at:
-        transition(session, None, call, Phase.CLOSED, now=now)
+        lock(session, call)
+        if call.phase is Phase.OPEN:  # unless another request recorded it meanwhile
+            transition(session, None, call, Phase.CLOSED, now=now)
 
 
 def close_due_calls(session: Session, now: datetime | None = None) -> int:
     """For the scheduler: record every open call whose closing time has passed."""
     now = now or utcnow()
     due = session.scalars(select(Call).where(Call.phase == Phase.OPEN, Call.closes_at <= now)).all()
+    closed = 0
     for call in due:
-        transition(session, None, call, Phase.CLOSED, now=now)
-    return len(due)
+        lock(session, call)
+        if call.phase is Phase.OPEN:
+            transition(session, None, call, Phase.CLOSED, now=now)
+            closed += 1
+    return closed
 
 
 def default_sections(kind: CallKind) -> list[dict[str, str]]:

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from venture.calls.models import Call
+from venture.core import numbers
 from venture.core.forms import choices, finite, max_length, plain, strip
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.money import fen_to_yuan, yuan_to_fen
@@ -160,7 +161,7 @@ def fill_from(form: ProposalForm, proposal: Proposal) -> None:
         entry = form.budget.append_entry()
         entry.form.item.data = line["item"]
         entry.form.unit_cost.data = fen_to_yuan(int(line["unit_cost_fen"]))
-        entry.form.quantity.data = Decimal(str(line["quantity"]))
+        entry.form.quantity.data = Decimal(numbers.plain(line["quantity"]))  # "1E+1" stored by older versions shows as 10
 
 
 class SubmitForm(FlaskForm):

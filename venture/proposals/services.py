@@ -24,6 +24,7 @@ from venture.audit import services as audit
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
 from venture.core.l10n import lazy_gettext as _l
+from venture.core.numbers import plain
 from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token, token_digest
 from venture.groups.models import Group, GroupKind, GroupMembership
@@ -292,8 +293,7 @@ def save_draft(session: Session, actor: User, proposal: Proposal, content: Draft
     proposal.summary = content.summary.strip()
     proposal.sections = {key: (content.sections.get(key) or "")[:MAX_SECTION_CHARS] for key in keys}
     proposal.budget = [{"item": line.item.strip(), "unit_cost_fen": line.unit_cost_fen,
-                        "quantity": str(line.quantity.normalize() if line.quantity == line.quantity.to_integral()
-                                        else line.quantity)} for line in content.budget]
+                        "quantity": plain(line.quantity)} for line in content.budget]
     proposal.requested_fen = max(0, proposal.budget_total_fen)
     proposal.beneficiaries = content.beneficiaries
     proposal.district = content.district

@@ -53,7 +53,7 @@ def headers(content: Mapping[str, Any]) -> list[str]:
     columns.append(_("Proposal score"))
     if composite:
         columns += [(content.get("method") or {}).get("component_label") or _("Component score"), _("Final score")]
-    columns += [_("Reviews"), _("Requested (yuan)"), _("Awarded (yuan)"), _("Outcome"), _("Adjustment"),
+    columns += [_("Number of reviews"), _("Requested (yuan)"), _("Awarded (yuan)"), _("Outcome"), _("Adjustment"),
                 _("Notes")]
     return columns
 

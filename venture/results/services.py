@@ -38,6 +38,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from venture.accounts.models import User
+from venture.audit import checkpoints
 from venture.audit import services as audit
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
@@ -425,13 +426,15 @@ class ReviewsMissing(DomainError):
 def open_notice(session: Session, actor: User | None, call: Call, confirm_incomplete: bool = False,
                 now: datetime | None = None) -> ResultRecord:
     """Freeze the proposed result, open the public notice and tell the applicant groups."""
-    from venture.calls.services import transition
+    from venture.calls.services import lock, transition
 
     now = now or utcnow()
+    lock(session, call)  # two organizers at once: the second waits, then is told
+    if call.phase is Phase.NOTICE or record_of(session, call, ResultStage.PROPOSED) is not None:
+        raise DomainError(_l("The public notice is already open: someone opened it a moment ago. "
+                             "The proposed result below is the one published."))
     if call.phase is not Phase.REVIEW:
         raise DomainError(_l("The public notice opens at the end of the review."))
-    if record_of(session, call, ResultStage.PROPOSED) is not None:
-        raise DomainError(_l("The proposed result of this call is already published."))
     computation = compute(session, call, now)
     if computation.without_component:
         raise DomainError(_ln(
@@ -450,9 +453,10 @@ def open_notice(session: Session, actor: User | None, call: Call, confirm_incomp
     event = audit.record(session, actor, "results.proposed", record, call=call.id, fingerprint=record.fingerprint,
                          totals=content["totals"], lines=_audited_lines(content),
                          missing_reviews=computation.missing_total, confirmed_incomplete=bool(confirm_incomplete),
-                         notice_ends_at=call.notice_ends_at.isoformat())
+                         notice_ends_at=call.notice_ends_at.isoformat(), **{checkpoints.PROMISE: True})
     _seal(record, event)
     session.flush()
+    checkpoints.make(session, "phase:notice", event)
     _tell_groups(session, call, content, "results_notice")
     return record
 
@@ -630,9 +634,12 @@ def _objection_for(objections: Sequence[Objection], proposal: int) -> int | None
 def finalise(session: Session, actor: User | None, call: Call, changes_reasons: Mapping[int, str],
              now: datetime | None = None) -> ResultRecord:
     """Publish the final result at the end of the notice, with each change and its reason."""
-    from venture.calls.services import transition
+    from venture.calls.services import lock, transition
 
     now = now or utcnow()
+    lock(session, call)  # two organizers at once: the second waits, then is told
+    if call.phase is Phase.PUBLISHED:
+        raise DomainError(_l("The final result is already published: someone published it a moment ago."))
     if call.phase is not Phase.NOTICE:
         raise DomainError(_l("Only a result in public notice can be finalised."))
     if call.notice_ends_at is not None and now < call.notice_ends_at:
@@ -669,9 +676,11 @@ def finalise(session: Session, actor: User | None, call: Call, changes_reasons: 
                                    "after": c["after"], "objection": c["objection"],
                                    "reason_sha256": reason_digest(c["reason"])} for c in changes])
     head = audit.record(session, actor, "results.chain_head", record, call=call.id,
-                        published_seq=event.seq, published_hash=event.entry_hash, fingerprint=record.fingerprint)
+                        published_seq=event.seq, published_hash=event.entry_hash, fingerprint=record.fingerprint,
+                        **{checkpoints.PROMISE: True})
     _seal(record, head)
     session.flush()
+    checkpoints.make(session, "phase:published", head)
     _tell_groups(session, call, content, "results_published")
     return record
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from venture.core import numbers
 from venture.core.l10n import lazy_gettext as _l
 
 __all__ = ["MIN_REASON_CHARS", "InvalidScore", "Problem", "draft_problems", "fingerprint", "freeze",
@@ -61,9 +62,7 @@ def reason_field(criterion: CriterionLike) -> str:
 
 def plain(value: Decimal) -> str:
     """A score or total as text without exponent or trailing zeros: 8, 7.5."""
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
+    return numbers.plain(value)
 
 
 def parse_score(text: object, max_points: Decimal | int | str) -> Decimal | None:
