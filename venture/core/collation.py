@@ -17,9 +17,9 @@ from pypinyin import Style, lazy_pinyin
 __all__ = ["name_sort_key"]
 
 
-def name_sort_key(name: str | None) -> tuple[tuple[str, ...], str]:
+def name_sort_key(name: str | None) -> tuple[tuple[str, ...], str, str]:
     """A key that sorts names in pinyin order: ``sorted(groups, key=lambda g: name_sort_key(g.name))``."""
     text = unicodedata.normalize("NFKC", name or "").strip()
     # TONE3 writes the tone after the syllable ("li3"), so li3 < lian2 < lin2 as in a dictionary.
     syllables = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors="default")
-    return tuple(part.casefold() for part in syllables), text
+    return tuple(part.casefold() for part in syllables), text, name or ""
