@@ -261,3 +261,13 @@ def test_cleaning_is_stable(kind):
     if kind in (FileKind.DOCX, FileKind.XLSX):
         with zipfile.ZipFile(io.BytesIO(once)) as first, zipfile.ZipFile(io.BytesIO(twice)) as second:
             assert first.namelist() == second.namelist()
+
+
+def test_a_multi_page_tiff_keeps_its_pages():
+    pages = [Image.new("L", (12, 12), shade) for shade in (20, 200)]
+    out = io.BytesIO()
+    pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:], description="PLANT-TIFF-DESCRIPTION")
+    cleaned = cleaning.clean_image(out.getvalue())
+    assert hostile.planted_in(cleaned) == []
+    with Image.open(io.BytesIO(cleaned)) as image:
+        assert image.n_frames == 2

@@ -102,6 +102,7 @@ def clean(kind: FileKind, data: bytes) -> bytes:
 # What Pillow may write back, by the format it read.
 _IMAGE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
 _ANIMATED_FORMATS = frozenset({"PNG", "GIF", "WEBP"})
+_MULTIFRAME_FORMATS = _ANIMATED_FORMATS | {"TIFF"}  # a TIFF may hold several scanned pages
 # The only entries of Image.info a cleaned image may still have (how it is
 # encoded, never who made it or where).
 _SAFE_IMAGE_INFO = frozenset({
@@ -140,7 +141,7 @@ def _encode_again(image, upright: bool) -> bytes:  # noqa: ANN001 - a PIL image
     source_format = image.format
     if source_format not in _IMAGE_FORMATS:
         raise ValueError(f"no cleaner for {source_format} images")
-    frames = getattr(image, "n_frames", 1) if source_format in _ANIMATED_FORMATS else 1
+    frames = getattr(image, "n_frames", 1) if source_format in _MULTIFRAME_FORMATS else 1
     width, height = image.size
     if frames > _IMAGE_MAX_FRAMES or width * height * frames > IMAGE_MAX_PIXELS:
         raise UploadRejected(_l("The picture is too large (more than %(megapixels)d million pixels). "
@@ -151,8 +152,9 @@ def _encode_again(image, upright: bool) -> bytes:  # noqa: ANN001 - a PIL image
         for frame in ImageSequence.Iterator(image):
             durations.append(frame.info.get("duration", 100))
             pictures.append(_pixels_only(frame, upright=False))
-        options = {"save_all": True, "append_images": pictures[1:], "duration": durations,
-                   "loop": image.info.get("loop", 0)}
+        options: dict[str, object] = {"save_all": True, "append_images": pictures[1:]}
+        if source_format in _ANIMATED_FORMATS:
+            options.update(duration=durations, loop=image.info.get("loop", 0))
         cleaned = _save(pictures[0], source_format, options)
         _check_image(cleaned, source_format)
         return cleaned
