@@ -267,6 +267,7 @@ def test_a_multi_page_tiff_keeps_its_pages():
     pages = [Image.new("L", (12, 12), shade) for shade in (20, 200)]
     out = io.BytesIO()
     pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:], description="PLANT-TIFF-DESCRIPTION")
+    assert hostile.planted_in(out.getvalue())
     cleaned = cleaning.clean_image(out.getvalue())
     assert hostile.planted_in(cleaned) == []
     with Image.open(io.BytesIO(cleaned)) as image:
