@@ -358,6 +358,13 @@ def docx_with_part(name: str, content: bytes, content_type: str, rel_type: str) 
                       {name: content_type})
 
 
+CONNECTIONS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+               '<connections xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               '<connection id="1" name="budget" type="5" refreshedVersion="6"><dbPr connection="Provider=Microsoft.'
+               'ACE.OLEDB.12.0;Data Source=C:\\Users\\PLANT-CONNECTION\\budget.accdb;" command="Sheet1"/>'
+               "</connection></connections>")
+
+
 def hostile_xlsx() -> bytes:
     """An Excel workbook made by openpyxl with a comment author, an external
     hyperlink, core properties, a fileSharing user name, an absolute path, a
@@ -390,14 +397,17 @@ def hostile_xlsx() -> bytes:
               'userId="PLANT-XLSX-PERSON-ID" providerId="AD"/></personList>')
     return _add_parts(
         data,
-        parts={"xl/persons/person.xml": person,
+        parts={"xl/persons/person.xml": person, "xl/connections.xml": CONNECTIONS,
                "xl/printerSettings/printerSettings1.bin": b"\\\\PLANT-PRINTER\\HP LaserJet" + bytes(100)},
         relationships={"xl/workbook.xml": [("http://schemas.microsoft.com/office/2017/10/relationships/person",
-                                            "persons/person.xml", "")],
+                                            "persons/person.xml", ""),
+                                           ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+                                            "connections", "connections.xml", "")],
                        "xl/worksheets/sheet1.xml": [
                            ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/printerSettings",
                             "../printerSettings/printerSettings1.bin", "")]},
         overrides={"xl/persons/person.xml": "application/vnd.ms-excel.person+xml",
+                   "xl/connections.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.connections+xml",
                    "xl/printerSettings/printerSettings1.bin":
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.printerSettings"},
     )

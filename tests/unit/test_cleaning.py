@@ -229,7 +229,7 @@ def test_a_workbook_loses_file_sharing_user_paths_authors_and_printers_and_still
     original = hostile.hostile_xlsx()
     planted = hostile.planted_in(hostile.zip_everything(original))
     for marker in ("PLANT-FILESHARING-USER", "PLANT-ABSPATH", "PLANT-XLSX-COMMENT-AUTHOR", "PLANT-XLSX-PERSON",
-                   "PLANT-XLSX-HYPERLINK", "PLANT-PRINTER", "PLANT-XLSX-CREATOR"):
+                   "PLANT-XLSX-HYPERLINK", "PLANT-PRINTER", "PLANT-XLSX-CREATOR", "PLANT-CONNECTION"):
         assert marker in planted, f"the sample should carry {marker}"
     cleaned = cleaning.clean(FileKind.XLSX, original)
     assert sniff(cleaned) is FileKind.XLSX

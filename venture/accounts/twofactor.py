@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pyotp
-
 from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import delete, func, or_, select, update

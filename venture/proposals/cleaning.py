@@ -42,6 +42,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from venture.core.l10n import lazy_gettext as _l
@@ -54,6 +55,11 @@ from venture.proposals.files import (
     extract_metadata,
     sniff,
 )
+
+if TYPE_CHECKING:
+    import pikepdf
+    from lxml.etree import _Element
+    from PIL.Image import Image
 
 __all__ = ["CLEANER_VERSION", "IMAGE_MAX_PIXELS", "clean", "clean_image"]
 
@@ -135,7 +141,7 @@ def clean_image(data: bytes, *, upright: bool = True) -> bytes:
         raise UploadRejected(_IMAGE_UNREADABLE) from None
 
 
-def _encode_again(image, upright: bool) -> bytes:  # noqa: ANN001 - a PIL image
+def _encode_again(image: Image, upright: bool) -> bytes:
     from PIL import ImageSequence
 
     source_format = image.format
@@ -168,7 +174,7 @@ def _encode_again(image, upright: bool) -> bytes:  # noqa: ANN001 - a PIL image
     return cleaned
 
 
-def _pixels_only(image, upright: bool):  # noqa: ANN001, ANN202 - PIL images
+def _pixels_only(image: Image, upright: bool) -> Image:
     from PIL import ImageOps
 
     image.load()
@@ -180,7 +186,7 @@ def _pixels_only(image, upright: bool):  # noqa: ANN001, ANN202 - PIL images
     return pixels
 
 
-def _to_srgb(image):  # noqa: ANN001, ANN202 - PIL images
+def _to_srgb(image: Image) -> Image:
     """Colours described by an embedded ICC profile, converted to sRGB (the
     profile itself may name its maker and is dropped)."""
     profile = image.info.get("icc_profile")
@@ -197,7 +203,7 @@ def _to_srgb(image):  # noqa: ANN001, ANN202 - PIL images
         return image
 
 
-def _jpeg_options(image) -> dict[str, object]:  # noqa: ANN001 - a PIL image
+def _jpeg_options(image: Image) -> dict[str, object]:
     """Encode with the picture's own quantisation tables and subsampling, so
     encoding it again costs as little quality as possible."""
     from PIL import JpegImagePlugin
@@ -214,7 +220,7 @@ def _jpeg_options(image) -> dict[str, object]:  # noqa: ANN001 - a PIL image
     return options
 
 
-def _save(image, image_format: str, options: dict[str, object]) -> bytes:  # noqa: ANN001 - a PIL image
+def _save(image: Image, image_format: str, options: dict[str, object]) -> bytes:
     if image_format == "JPEG" and image.mode not in {"L", "RGB", "CMYK"}:
         image = image.convert("RGB")
     if image_format == "WEBP":
@@ -245,7 +251,7 @@ def _check_image(data: bytes, image_format: str) -> None:
 # XFA forms (which carry scripts), signature stores and usage rights.
 _PDF_DROPPED_KEYS = ("/AA", "/JS", "/JavaScript", "/OpenAction", "/EmbeddedFiles", "/EF", "/AF", "/Metadata",
                      "/PieceInfo", "/XFA", "/Perms", "/DSS", "/AlternatePresentations", "/Renditions",
-                     "/Collection", "/SpiderInfo", "/RichMediaContent", "/URI")
+                     "/Collection", "/SpiderInfo", "/RichMediaContent", "/URI", "/PA")
 # Actions kept: a jump to another place in the same document.
 _PDF_KEPT_ACTIONS = frozenset({"/GoTo"})
 # Annotations that play, launch or carry a file.
@@ -276,7 +282,7 @@ def _clean_pdf(data: bytes) -> bytes:
     return cleaned
 
 
-def _scrub_pdf(pdf) -> None:  # noqa: ANN001 - a pikepdf.Pdf
+def _scrub_pdf(pdf: pikepdf.Pdf) -> None:
     """Walk every object reachable from the trailer (without recursion: outlines
     and page trees can be long chains) and take out what must not survive."""
     import pikepdf
@@ -298,7 +304,7 @@ def _scrub_pdf(pdf) -> None:  # noqa: ANN001 - a pikepdf.Pdf
         stack.extend(item[key] for key in list(item.keys()))
 
 
-def _scrub_dictionary(item) -> None:  # noqa: ANN001 - a pikepdf Dictionary or Stream
+def _scrub_dictionary(item: pikepdf.Dictionary | pikepdf.Stream) -> None:
     import pikepdf
 
     for key in _PDF_DROPPED_KEYS:
@@ -325,7 +331,7 @@ def _scrub_dictionary(item) -> None:  # noqa: ANN001 - a pikepdf Dictionary or S
         _clean_pdf_jpeg(item)
 
 
-def _clean_pdf_jpeg(stream) -> None:  # noqa: ANN001 - a pikepdf Stream
+def _clean_pdf_jpeg(stream: pikepdf.Stream) -> None:
     """A JPEG image copied into the PDF as it was (scanning apps do this) keeps
     its EXIF and XMP segments: encode it again without them."""
     import pikepdf
@@ -349,7 +355,7 @@ def _clean_pdf_jpeg(stream) -> None:  # noqa: ANN001 - a pikepdf Stream
     stream.write(cleaned, filter=pikepdf.Name.DCTDecode)
 
 
-def _check_pdf_clean(pdf) -> None:  # noqa: ANN001 - a pikepdf.Pdf
+def _check_pdf_clean(pdf: pikepdf.Pdf) -> None:
     import pikepdf
 
     if "/Info" in pdf.trailer:
@@ -405,8 +411,9 @@ _UNLINKED_DROPPED = frozenset({"attachedTemplate", "externalReference", "subDoc"
 _AUTHOR_ATTRIBUTES = frozenset({"author", "initials"})
 _PERSON_ATTRIBUTES = frozenset({"name", "displayName", "userId", "providerId", "initials", "author"})
 _PERSON_PARTS = re.compile(r".*(?:people\.xml|persons/[^/]*\.xml|commentAuthors\.xml|authors\.xml)", re.IGNORECASE)
-# An attribute value that is a path on someone's computer or network.
-_LOCAL_PATH = re.compile(r"\s*(?:[A-Za-z]:[\\/]|\\\\|file:|/(?:Users|home|Volumes|private|var/folders)/)",
+# An attribute value that holds a path on someone's computer or network
+# (anywhere in it: connection strings name their data source in the middle).
+_LOCAL_PATH = re.compile(r"(?<![A-Za-z])[A-Za-z]:[\\/]|\\\\[^\\\s]|file:|(?:^|[\s=;\"'])/(?:Users|home|Volumes|private)/",
                          re.IGNORECASE)
 # The same inside field codes (INCLUDEPICTURE "C:\\Users\\...").
 _PATH_IN_FIELD = re.compile(r'"(?:[A-Za-z]:|\\\\|file:)[^"]*"|(?:[A-Za-z]:\\|\\\\\\\\|file:/)\S*', re.IGNORECASE)
@@ -434,8 +441,6 @@ class _Package:
 
 
 def _clean_ooxml(data: bytes, depth: int = 0) -> bytes:
-    from lxml import etree
-
     package = _Package(data, depth)
     if "[Content_Types].xml" not in package.parts:
         raise ValueError("not an Office package")
@@ -524,7 +529,7 @@ def _clean_xml_part(name: str, content: bytes, removed_ids: set[str]) -> bytes:
                 element.attrib[attribute] = ""
             elif attribute_local == "instr":
                 element.attrib[attribute] = _PATH_IN_FIELD.sub('""', value)
-            elif _LOCAL_PATH.match(value):
+            elif _LOCAL_PATH.search(value):
                 element.attrib[attribute] = ""
         if unlinked and (local in _UNLINKED_DROPPED
                          or (local == "hyperlink" and len(element) == 0 and element.get("location") is None)):
@@ -538,7 +543,7 @@ def _clean_xml_part(name: str, content: bytes, removed_ids: set[str]) -> bytes:
     return _serialise(root)
 
 
-def _drop_empty_containers(root) -> None:  # noqa: ANN001 - an lxml element
+def _drop_empty_containers(root: _Element) -> None:
     """Alternate content left without content (an absolute path was all it
     held) and external-reference lists left empty."""
     for element in list(root.iter(_MC + "AlternateContent")):
@@ -549,7 +554,7 @@ def _drop_empty_containers(root) -> None:  # noqa: ANN001 - an lxml element
             _remove(element)
 
 
-def _remove(element) -> None:  # noqa: ANN001 - an lxml element
+def _remove(element: _Element) -> None:
     parent = element.getparent()
     if parent is None:
         raise ValueError("the root element cannot be removed")
@@ -612,7 +617,7 @@ def _check_xml(content: bytes) -> None:
     parser.close()
 
 
-def _parse(content: bytes):  # noqa: ANN202 - an lxml element
+def _parse(content: bytes) -> _Element:
     """Parse XML that :func:`_check_xml` has let through, keeping prefixes and
     namespace declarations; comments and processing instructions are dropped."""
     from lxml import etree
@@ -622,7 +627,7 @@ def _parse(content: bytes):  # noqa: ANN202 - an lxml element
     return etree.fromstring(content, parser)
 
 
-def _serialise(root) -> bytes:  # noqa: ANN001 - an lxml element
+def _serialise(root: _Element) -> bytes:
     from lxml import etree
 
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
