@@ -194,3 +194,25 @@ def test_an_objection_file_stored_before_cleaning_is_served_cleaned(app):
     response = app.test_client().get(f"/calls/{ids['call_id']}/objections/{objection_id}/file")
     assert response.status_code == 200
     assert hostile.planted_in(hostile.pdf_everything(response.get_data())) == []
+
+
+def test_the_blind_review_warning_still_reads_the_text_of_a_cleaned_file(app, editing):
+    """Cleaning takes the metadata away, never the text the applicant wrote:
+    the warning before submitting still finds the group's name in it."""
+    from docx import Document
+
+    from venture.proposals import services
+    from venture.proposals.models import Proposal
+
+    document = Document()
+    document.add_paragraph("项目由幸福里邻里互助队实施。")
+    document.core_properties.author = "幸福里邻里互助队"
+    out = io.BytesIO()
+    document.save(out)
+    assert upload(editing["owner"], editing["proposal"], "计划书.docx", out.getvalue()).status_code == 302
+    [(attachment, stored)] = stored_attachments(app)
+    with app.app_context():
+        findings = services.leak_findings(db.session.get(Proposal, editing["proposal"]))
+    places = {finding.place for finding in findings if finding.kind == "group_name"}
+    assert f"attachment:{attachment.id}:text" in places
+    assert f"attachment:{attachment.id}:metadata" not in places, "the author property was removed at upload"
