@@ -272,3 +272,15 @@ def test_a_multi_page_tiff_keeps_its_pages():
     assert hostile.planted_in(cleaned) == []
     with Image.open(io.BytesIO(cleaned)) as image:
         assert image.n_frames == 2
+
+
+def test_a_phones_multi_picture_jpeg_keeps_the_photo_only():
+    photo, depth_map = Image.new("RGB", (30, 20), (200, 0, 0)), Image.new("RGB", (30, 20), (0, 200, 0))
+    out = io.BytesIO()
+    photo.save(out, "MPO", save_all=True, append_images=[depth_map], exif=hostile._exif(orientation=1))
+    assert hostile.planted_in(out.getvalue())
+    cleaned = cleaning.clean(FileKind.JPEG, out.getvalue())
+    assert hostile.planted_in(cleaned) == []
+    with Image.open(io.BytesIO(cleaned)) as image:
+        assert image.format == "JPEG" and getattr(image, "n_frames", 1) == 1
+        assert image.getpixel((5, 5))[0] > 150

@@ -145,9 +145,12 @@ def _encode_again(image: Image, upright: bool) -> bytes:
     from PIL import ImageSequence
 
     source_format = image.format
+    if source_format == "MPO":
+        # A phone's multi-picture JPEG (depth maps, previews): the first picture is the photo.
+        source_format = "JPEG"
     if source_format not in _IMAGE_FORMATS:
         raise ValueError(f"no cleaner for {source_format} images")
-    frames = getattr(image, "n_frames", 1) if source_format in _MULTIFRAME_FORMATS else 1
+    frames = getattr(image, "n_frames", 1) if image.format in _MULTIFRAME_FORMATS else 1
     width, height = image.size
     if frames > _IMAGE_MAX_FRAMES or width * height * frames > IMAGE_MAX_PIXELS:
         raise UploadRejected(_l("The picture is too large (more than %(megapixels)d million pixels). "
@@ -236,6 +239,8 @@ def _check_image(data: bytes, image_format: str) -> None:
     with Image.open(io.BytesIO(data)) as image:
         if image.format != image_format:
             raise ValueError("the picture changed format")
+        if getattr(image, "n_frames", 1) > 1 and image_format == "JPEG":
+            raise ValueError("a JPEG with more than one picture")
         left = set(image.info) - _SAFE_IMAGE_INFO
         markers = {marker for marker, _body in getattr(image, "applist", [])} - {"APP0", "APP14"}
         if left or markers:
