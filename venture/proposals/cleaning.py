@@ -424,6 +424,12 @@ _LOCAL_PATH = re.compile(r"(?<![A-Za-z])[A-Za-z]:[\\/]|\\\\[^\\\s]|file:|(?:^|[\
 _PATH_IN_FIELD = re.compile(r'"(?:[A-Za-z]:|\\\\|file:)[^"]*"|(?:[A-Za-z]:\\|\\\\\\\\|file:/)\S*', re.IGNORECASE)
 
 
+# Excel writes line breaks in the text boxes of its legacy drawings (VML) as
+# HTML does, an unclosed <br>; the rest of those parts is XML.
+_VML_BREAK = re.compile(rb"<br\s*>", re.IGNORECASE)
+_VML_END_BREAK = re.compile(rb"</br\s*>", re.IGNORECASE)
+
+
 class _Package:
     """The parts of an OPC package, with their content types and relationships."""
 
@@ -436,6 +442,8 @@ class _Package:
             self.parts = {name: archive.read(name) for name in names if not name.endswith("/")}
         self.depth = depth
         for name, content in self.parts.items():
+            if name.lower().endswith(".vml"):
+                content = self.parts[name] = _VML_BREAK.sub(b"<br/>", _VML_END_BREAK.sub(b"", content))
             if _is_xml_name(name) or name == "[Content_Types].xml":
                 _check_xml(content)
         self.types = _content_types(self.parts.get("[Content_Types].xml"))
