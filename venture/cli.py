@@ -106,6 +106,32 @@ def admin_reset_2fa(email: str) -> None:
     click.echo("Two-factor sign-in is off for that account; the owner was told by e-mail.")
 
 
+@admin_cli.command("check-files")
+def admin_check_files() -> None:
+    """Try the cleaner on every attachment stored before uploads were cleaned
+    (such files are cleaned each time they are served). Lists those it cannot
+    clean: nobody can download them, so ask their groups to upload them again."""
+    from sqlalchemy import select
+
+    from venture.proposals import cleaning, files, storage
+    from venture.proposals.models import Attachment
+
+    older = db.session.scalars(select(Attachment).where(Attachment.cleaner_version < cleaning.CLEANER_VERSION)
+                               .order_by(Attachment.id))
+    checked, refused = 0, []
+    for attachment in older:
+        checked += 1
+        try:
+            storage.read_cleaned(attachment.stored_name, attachment.kind, attachment.cleaner_version)
+        except (OSError, files.UploadRejected):
+            refused.append(attachment)
+    click.echo(f"{checked} files stored before cleaning checked; {len(refused)} cannot be served")
+    for attachment in refused:
+        click.echo(f"  attachment {attachment.id} of proposal {attachment.proposal_id}: {attachment.filename}")
+    if refused:
+        sys.exit(1)
+
+
 @click.command("demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing (but print the logins) if there are users.")

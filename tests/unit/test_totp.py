@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from venture.accounts import totp
+from venture.accounts import twofactor as totp
 
 # RFC 6238 appendix B and RFC 4226 appendix D use the ASCII secret "12345678901234567890".
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()

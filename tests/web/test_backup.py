@@ -99,7 +99,7 @@ def _world(app) -> dict[str, object]:
             audit.record(db.session, None, "test.backup", object_type="test", object_id=number, n=number)
         db.session.commit()
         return {"call_id": call_id, "proposal_id": proposal.id, "attachment_id": attachment.id,
-                "attachment_bytes": data,
+                "attachment_bytes": storage.read(attachment.stored_name),  # as stored: cleaned at upload
                 "audit_entries": db.session.scalar(select(func.count(AuditEvent.seq)))}
 
 

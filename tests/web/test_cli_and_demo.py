@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text, update
 
-from tests.conftest import Client, login
+from tests.conftest import Client, login, make_user
 from venture import demo
 from venture.accounts.models import User
 from venture.audit.models import AuditEvent
@@ -181,3 +181,30 @@ def test_calls_tick_records_closing(app):
     assert "closed 1 calls" in result.output
     with app.app_context():
         assert db.session.get(Call, call_id).phase is Phase.CLOSED
+
+
+def test_check_files_lists_the_stored_files_that_cannot_be_cleaned(app):
+    import hashlib
+
+    from tests.builders import make_body, make_call, make_group
+    from tests.review_builders import make_submitted_proposal
+    from venture.calls.models import Phase
+    from venture.proposals import storage
+    from venture.proposals.models import Attachment
+
+    make_user(app, "org@example.org")
+    make_user(app, "owner@example.org")
+    call = make_call(app, make_body(app, "org@example.org"), Phase.CLOSED)
+    made = make_submitted_proposal(app, call, make_group(app, "owner@example.org"), attachment_author="李慧敏")
+    runner = app.test_cli_runner()
+    fine = runner.invoke(args=["admin", "check-files"])
+    assert fine.exit_code == 0 and "1 files stored before cleaning checked; 0 cannot be served" in fine.output
+    with app.app_context():
+        data = b"%PDF-1.4\nnot really a PDF" + bytes(50)
+        db.session.add(Attachment(proposal_id=made["proposal_id"], slot="other", filename="坏文件.pdf", kind="pdf",
+                                  stored_name=storage.store(data), size=len(data),
+                                  sha256=hashlib.sha256(data).hexdigest()))
+        db.session.commit()
+    found = runner.invoke(args=["admin", "check-files"])
+    assert found.exit_code == 1
+    assert "2 files stored before cleaning checked; 1 cannot be served" in found.output and "坏文件.pdf" in found.output

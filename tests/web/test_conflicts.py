@@ -23,6 +23,7 @@ from tests.web.test_panels import (
     review_panel,
 )
 from venture.calls.models import Phase
+from venture.core.collation import name_sort_key
 from venture.extensions import db
 from venture.groups.models import Group, GroupKind
 from venture.panels.conflicts import names_match, normalise_name
@@ -126,7 +127,8 @@ def test_the_declaration_page_lists_group_names_sorted_and_nothing_about_proposa
     response = expert.get(f"/panels/{member_id}/conflicts")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    names = sorted(groups)
+    names = sorted(groups, key=name_sort_key)  # pinyin order: 彩虹 cai, 晨曦 chen, 康乐 kang, 绿洲 lü …
+    assert names != sorted(groups), "the names would read differently by code point"
     positions = [page.index(name) for name in names]
     assert positions == sorted(positions)
     assert "只有草稿的小组" not in page

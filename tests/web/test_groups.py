@@ -209,3 +209,15 @@ def test_group_actions_are_audited(app, client):
         actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
         assert "group.created" in actions and "invitation.group_member.sent" in actions
         assert verify(db.session).ok
+
+
+def test_my_groups_are_listed_in_pinyin_order(app, client):
+    from tests.builders import make_group
+
+    make_user(app, "many@example.org")
+    for name in ("张家湾志愿队", "阳光长者服务社", "彩虹亲子乐园"):
+        make_group(app, "many@example.org", name=name)
+    login(client, "many@example.org")
+    page = client.get("/groups/").get_data(as_text=True)
+    positions = [page.index(name) for name in ("彩虹亲子乐园", "阳光长者服务社", "张家湾志愿队")]
+    assert positions == sorted(positions)

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from tests.builders import make_body
 from tests.conftest import PASSWORD, Client, login, make_user, outbox
 from tests.web.test_logs import captured  # noqa: F401 - the log-capturing fixture
-from venture.accounts import totp, twofactor, twofactor_views
+from venture.accounts import twofactor, twofactor_views
+from venture.accounts import twofactor as totp
 from venture.accounts.models import RecoveryCode, User
 from venture.audit.models import AuditEvent
 from venture.extensions import db

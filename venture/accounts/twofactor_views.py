@@ -14,7 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from venture.accounts import forms, services, totp, twofactor
+from venture.accounts import forms, services, twofactor
 from venture.accounts.models import User
 from venture.accounts.views import _invalid, bp, finish_login
 from venture.core.errors import DomainError
@@ -125,8 +125,8 @@ def _page(status: int = 200, codes: list[str] | None = None, **forms_given: Any)
         context["codes_left"] = twofactor.recovery_codes_left(db.session, user)
     elif context["enrolling"] and codes is None:
         secret = user.totp_secret
-        context["secret"] = totp.grouped(secret)
-        context["qr"] = twofactor.qr_svg(totp.provisioning_uri(secret, user.email or str(user.id)),
+        context["secret"] = twofactor.grouped(secret)
+        context["qr"] = twofactor.qr_svg(twofactor.provisioning_uri(secret, user.email or str(user.id)),
                                          _("QR code to scan with your authenticator app"))
     return render_template("accounts/two_factor.html", **context), status
 

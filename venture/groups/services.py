@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from venture.accounts.models import User
 from venture.audit import services as audit
+from venture.core.collation import name_sort_key
 from venture.core.errors import DomainError
 from venture.core.l10n import lazy_gettext as _l
 from venture.groups import creditcode
@@ -101,6 +102,6 @@ def change_role(session: Session, actor: User, membership: GroupMembership, role
 
 
 def groups_of(session: Session, user: User) -> list[Group]:
-    return list(session.scalars(
-        select(Group).join(GroupMembership).where(GroupMembership.user_id == user.id)
-        .order_by(Group.name)))
+    """The groups someone belongs to, in pinyin order of their names."""
+    found = session.scalars(select(Group).join(GroupMembership).where(GroupMembership.user_id == user.id))
+    return sorted(found, key=lambda group: (name_sort_key(group.name), group.id))

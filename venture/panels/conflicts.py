@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from venture.audit import services as audit
 from venture.calls.models import Call
+from venture.core.collation import name_sort_key
 from venture.core.errors import DomainError
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
@@ -68,7 +69,7 @@ def applicant_groups(session: Session, call: Call) -> list[tuple[int, str]]:
         .where(Proposal.call_id == call.id, Proposal.status == ProposalStatus.SUBMITTED,
                Proposal.version_count > 0)
         .distinct())
-    return sorted(((gid, name) for gid, name in rows), key=lambda row: (row[1], row[0]))
+    return sorted(((gid, name) for gid, name in rows), key=lambda row: (name_sort_key(row[1]), row[0]))
 
 
 def _applicants(session: Session, call: Call) -> list[Group]:

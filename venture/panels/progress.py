@@ -26,6 +26,7 @@ from venture.audit.models import AuditEvent
 from venture.audit.services import record
 from venture.bodies.models import PoolExpert
 from venture.calls.models import Call, Phase
+from venture.core.collation import name_sort_key
 from venture.core.errors import DomainError
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.l10n import ngettext
@@ -167,8 +168,8 @@ def _members(session: Session, call: Call) -> list[MemberProgress]:
         .join(PoolExpert, PoolExpert.id == PanelMember.expert_id)
         .join(User, User.id == PoolExpert.user_id)
         .where(PanelMember.call_id == call.id)
-        .order_by(User.display_name, PanelMember.id)
     ).all()
+    rows = sorted(rows, key=lambda row: (name_sort_key(row.display_name), row.id))
     return [MemberProgress(member_id=row.id, status=row.status, responded=row.responded_at is not None,
                            conflicts_declared=row.conflicts_declared_at is not None,
                            name=str(_l("Deleted user")) if row.deleted_at else row.display_name,

@@ -13,6 +13,7 @@ from venture import permissions
 from venture.accounts.models import User
 from venture.bodies.models import PoolExpert
 from venture.calls.models import Call, Phase
+from venture.core.collation import name_sort_key
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.l10n import ngettext
@@ -56,10 +57,9 @@ def _render_panel(call: Call, status: int = 200, **given: Any) -> Any:
     serving = [m for m in members if m.status is MemberStatus.ACCEPTED and m.conflicts_declared_at is not None]
 
     on_panel = {m.expert_id for m in members}
-    addable = [e for e in session.scalars(select(PoolExpert).join(User, User.id == PoolExpert.user_id)
-                                          .where(PoolExpert.body_id == call.body_id, User.deleted_at.is_(None))
-                                          .order_by(User.display_name, PoolExpert.id))
-               if e.id not in on_panel]
+    addable = sorted((e for e in session.scalars(select(PoolExpert).join(User, User.id == PoolExpert.user_id)
+                                                 .where(PoolExpert.body_id == call.body_id, User.deleted_at.is_(None)))
+                      if e.id not in on_panel), key=lambda e: (name_sort_key(e.user.public_name), e.id))
 
     draw_form = given.get("draw_form") or forms.DrawForm(formdata=None)
     add_form = given.get("add_form") or forms.AddMemberForm(formdata=None, prefix="add")

@@ -166,6 +166,9 @@ class Attachment(Base):
     kind: Mapped[str] = mapped_column(String(10))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
+    # The version of venture.proposals.cleaning that made the stored bytes; 0 for a file
+    # stored as it was uploaded (before uploads were cleaned). Older ones are cleaned when served.
+    cleaner_version: Mapped[int] = mapped_column(default=0, server_default="0")
     is_public: Mapped[bool] = mapped_column(default=False)
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -29,7 +29,7 @@ from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token, token_digest
 from venture.groups.models import Group, GroupKind, GroupMembership
 from venture.mail import services as mail
-from venture.proposals import files, leaks, storage
+from venture.proposals import cleaning, files, leaks, storage
 from venture.proposals.models import (
     Attachment,
     Proposal,
@@ -313,6 +313,7 @@ def add_attachment(session: Session, actor: User, proposal: Proposal, slot: str,
         raise DomainError(_l("Choose what this file is."), "slot")
     try:
         kind = files.check_upload(filename, data, config["ATTACHMENT_MAX_BYTES"])
+        data = cleaning.clean(kind, data)  # only the cleaned file is kept
     except files.UploadRejected as rejected:
         raise DomainError(rejected.message, "file") from None
     used = sum(a.size for a in proposal.current_attachments)
@@ -327,8 +328,8 @@ def add_attachment(session: Session, actor: User, proposal: Proposal, slot: str,
     stored = storage.store(data)
     attachment = Attachment(proposal=proposal, slot=slot, filename=files.safe_filename(filename),
                             stored_name=stored, kind=kind.value, size=len(data),
-                            sha256=hashlib.sha256(data).hexdigest(), uploaded_at=now,
-                            uploaded_by_id=actor.id)
+                            sha256=hashlib.sha256(data).hexdigest(), cleaner_version=cleaning.CLEANER_VERSION,
+                            uploaded_at=now, uploaded_by_id=actor.id)
     session.add(attachment)
     proposal.updated_at = now
     proposal.updated_by_id = actor.id

@@ -1,5 +1,6 @@
 """Uploaded files on disk: outside static/, under random names, written
-atomically so a crash never leaves half a file under a real name."""
+atomically so a crash never leaves half a file under a real name. Every
+path that serves a file reads it through :func:`read_cleaned`."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,8 @@ import tempfile
 from pathlib import Path
 
 from flask import current_app
+
+from venture.proposals import cleaning, files
 
 
 def _root() -> Path:
@@ -39,3 +42,19 @@ def store(data: bytes) -> str:
 
 def read(stored_name: str) -> bytes:
     return path_of(stored_name).read_bytes()
+
+
+def read_cleaned(stored_name: str, kind: str, cleaner_version: int = 0) -> bytes:
+    """A stored file as it may be served: cleaned.
+
+    Bytes stored by the current cleaner are served as they are; a file stored
+    before uploads were cleaned, or by an older cleaner (``cleaner_version``
+    below :data:`~venture.proposals.cleaning.CLEANER_VERSION`), is cleaned
+    again now. Raises OSError when the file is missing, and
+    :class:`~venture.proposals.files.UploadRejected` when it cannot be
+    cleaned: it is then not served at all, never served as it came.
+    """
+    data = read(stored_name)
+    if cleaner_version >= cleaning.CLEANER_VERSION:
+        return data
+    return cleaning.clean(files.FileKind(kind), data)

@@ -285,17 +285,18 @@ def download(attachment_id: str) -> Any:
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login", next=request.path))
         raise Forbidden()
+    kind = files.FileKind(attachment.kind)
     try:
-        data = storage.read(attachment.stored_name)
+        # The group gets the cleaned file too: what it downloads is what everyone else reads.
+        data = storage.read_cleaned(attachment.stored_name, attachment.kind, attachment.cleaner_version)
     except OSError:
         raise NotFound() from None
-    kind = files.FileKind(attachment.kind)
-    if not permissions.can(current_user, "proposal:edit", attachment.proposal):
-        # Anyone outside the group gets the file without its document properties.
-        try:
-            data = files.strip_metadata(kind, data)
-        except files.UploadRejected:
+    except files.UploadRejected:
+        if not permissions.can(current_user, "proposal:edit", attachment.proposal):
             raise NotFound() from None
+        flash(_("“%(name)s” was stored before files were cleaned, and its author details cannot be removed, "
+                "so nobody can download it. Remove it and upload it again.", name=attachment.filename), "error")
+        return redirect(url_for("proposals.edit", proposal_id=attachment.proposal_id))
     response = Response(data, mimetype=files.MIME_TYPES[kind])
     name = files.safe_filename(attachment.filename)
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")

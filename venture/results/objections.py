@@ -26,7 +26,7 @@ from venture.core.errors import DomainError, NotAllowed
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.timeutil import utcnow
-from venture.proposals import files, storage
+from venture.proposals import cleaning, files, storage
 from venture.results import public
 from venture.results.models import Objection, ObjectionStatus, ResultRecord
 
@@ -127,7 +127,7 @@ def lodge(session: Session, actor: User, call: Call, text: str | None, line: str
             if kind not in ATTACHMENT_KINDS:
                 raise files.UploadRejected(_l("Attach a PDF document or a JPEG or PNG image."))
             # Kept without the properties that may name its author: it will be public.
-            cleaned = files.strip_metadata(kind, data)
+            cleaned = cleaning.clean(kind, data)
         except files.UploadRejected as rejected:
             raise DomainError(rejected.message, "attachment") from None
         objection.attachment_name = files.safe_filename(filename or "")

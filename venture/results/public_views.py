@@ -189,7 +189,7 @@ def objection_file(call_id: str, objection_id: str) -> Any:
         raise NotFound()
     try:
         kind = files.FileKind(objection.attachment_kind)
-        data = files.strip_metadata(kind, storage.read(objection.attachment_stored))
+        data = storage.read_cleaned(objection.attachment_stored, kind)
     except (OSError, ValueError, files.UploadRejected):
         raise NotFound() from None
     number = objections.number_of(db.session, objection)

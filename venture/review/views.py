@@ -160,14 +160,10 @@ def attachment(assignment_id: str, attachment_id: str) -> Any:
     if found is None:
         raise NotFound()
     attachment, name = found
-    try:
-        data = storage.read(attachment.stored_name)
-    except OSError:
-        raise NotFound() from None
     kind = files.FileKind(attachment.kind)
     try:
-        data = files.strip_metadata(kind, data)
-    except files.UploadRejected:
+        data = storage.read_cleaned(attachment.stored_name, attachment.kind, attachment.cleaner_version)
+    except (OSError, files.UploadRejected):
         raise NotFound() from None  # never serve a file that could not be cleaned
     response = Response(data, mimetype=files.MIME_TYPES[kind])
     name = files.safe_filename(name)
