@@ -28,6 +28,7 @@ from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.timeutil import utcnow
+from venture.core.tokens import new_token
 from venture.extensions import db
 from venture.groups import services as groups
 from venture.proposals import files, forms, services, storage
@@ -63,9 +64,9 @@ def stash_and_login(proposal_id: str) -> Response:
         raise TooManyAttempts(verdict.retry_after)
     proposal = load(Proposal, proposal_id)
     browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
-    # A missing proposal gets the same answer as one that exists (nothing is
-    # kept for it): a logged-out visitor learns nothing from the address.
-    target = url_for("proposals.edit", proposal_id=proposal_id)
+    # A missing proposal gets the same answer as one that exists (a token that
+    # keeps nothing): a logged-out visitor learns nothing from the address.
+    target = url_for("proposals.edit", proposal_id=proposal_id, stash=new_token())
     if proposal is not None:
         data = {name: value for name, value in request.form.items(multi=False) if name != "csrf_token"}
         data = {k: v for k, v in data.items() if isinstance(v, str)}

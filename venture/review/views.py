@@ -17,6 +17,7 @@ from venture import permissions
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
+from venture.core.tokens import new_token
 from venture.extensions import db
 from venture.proposals import files, storage
 from venture.proposals.views import BROWSER_COOKIE, STASH_MAX_CHARS, _set_browser_cookie
@@ -62,9 +63,9 @@ def stash_and_login(assignment_id: str) -> Response:
         raise TooManyAttempts(verdict.retry_after)
     assignment = load(Assignment, assignment_id)
     browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
-    # A missing assignment gets the same answer as one that exists (nothing is
-    # kept for it): a logged-out visitor learns nothing from the address.
-    target = url_for("review.assignment", assignment_id=assignment_id)
+    # A missing assignment gets the same answer as one that exists (a token
+    # that keeps nothing): a logged-out visitor learns nothing from the address.
+    target = url_for("review.assignment", assignment_id=assignment_id, stash=new_token())
     if assignment is not None:
         data = {name: value for name, value in request.form.items(multi=False)
                 if name not in ("csrf_token", services.STASH_MARK) and isinstance(value, str)}
