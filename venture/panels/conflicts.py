@@ -48,7 +48,7 @@ from venture.groups.models import Group, GroupMembership
 from venture.panels import redistribution
 from venture.panels.redistribution import Redistribution
 from venture.proposals.models import Proposal, ProposalStatus
-from venture.review.models import Conflict, ConflictSource, MemberStatus, PanelMember
+from venture.review.models import Assignment, Conflict, ConflictSource, MemberStatus, PanelMember
 
 # Containment counts as a match only when the shorter name is at least this
 # long, so that a two-character fragment such as "社区" matches nothing.
@@ -193,8 +193,11 @@ def close_conflicted(session: Session, actor: Any, member: PanelMember) -> Redis
     groups = conflicted_groups(session, member) if member.call.phase in RUNNING_PHASES else set()
     if not groups:
         return Redistribution()
-    hit = [a for a in redistribution.active_assignments(session, member.call)
-           if a.member_id == member.id and a.proposal.group_id in groups]
+    hit = list(session.scalars(
+        select(Assignment).join(Proposal, Proposal.id == Assignment.proposal_id)
+        .where(Assignment.member_id == member.id, Assignment.ended_at.is_(None), Proposal.group_id.in_(sorted(groups)))
+        .options(joinedload(Assignment.review), joinedload(Assignment.proposal))
+        .order_by(Assignment.id)))
     if not hit:
         return Redistribution()
     for assignment in hit:
