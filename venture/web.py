@@ -274,16 +274,24 @@ def _unexpected(error: Exception) -> Any:
 
 # Helpers for views ---------------------------------------------------------------
 
-def load_or_404(model: type[T], ident: Any, action: str | None = None) -> T:
-    """Fetch by primary key (404 when absent) and, given an action, authorise
-    it for the current user (403). The one way views reach a stored object."""
+def load(model: type[T], ident: Any) -> T | None:
+    """Fetch by primary key; None for an id that names nothing (missing, not a
+    number, out of the range a key can take)."""
     try:
         key = int(ident)
     except (TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+        return None
     if not 0 < key <= MAX_ID:
-        raise NotFound()
-    obj = db.session.get(model, key)
+        return None
+    return db.session.get(model, key)
+
+
+def load_or_404(model: type[T], ident: Any, action: str | None = None) -> T:
+    """Fetch by primary key (404 when absent) and, given an action, authorise
+    it for the current user: 403, or 404 where the rule hides the object's
+    existence (``permissions.rule(hidden=...)``), so a forbidden object and a
+    missing one then get the same answer. The one way views reach a stored object."""
+    obj = load(model, ident)
     if obj is None:
         raise NotFound()
     if action is not None:

@@ -71,7 +71,7 @@ def test_organizer_creates_a_draft_call_with_rubric_and_defaults(app):
     opened = _SHANGHAI_NOW - timedelta(hours=8) - timedelta(days=1)
     assert abs((call.opens_at - opened).total_seconds()) < 60
     # A draft is not public.
-    assert app.test_client().get(f"/calls/{call.id}").status_code == 403
+    assert app.test_client().get(f"/calls/{call.id}").status_code == 404
     assert "2026 天河区社区公益创投" not in app.test_client().get("/calls/").get_data(as_text=True)
 
 
@@ -164,10 +164,12 @@ def test_another_bodys_organizer_cannot_manage(app):
     make_body(app, "other@example.org", name="Other body")
     other = Client(app, app.response_class, use_cookies=True)
     login(other, "other@example.org")
-    for path in [f"/calls/{call_id}/manage", f"/calls/{call_id}/edit", f"/bodies/{body_id}/calls/new"]:
-        assert other.get(path).status_code == 403, path
-    assert other.submit(f"/calls/{call_id}/phase", {"to": "open"}).status_code == 403
-    assert other.get(f"/calls/{call_id}").status_code == 403, "a draft stays hidden"
+    # A draft call does not exist to them; the body is public.
+    for path in [f"/calls/{call_id}/manage", f"/calls/{call_id}/edit"]:
+        assert other.get(path).status_code == 404, path
+    assert other.get(f"/bodies/{body_id}/calls/new").status_code == 403
+    assert other.submit(f"/calls/{call_id}/phase", {"to": "open"}).status_code == 404
+    assert other.get(f"/calls/{call_id}").status_code == 404, "a draft stays hidden"
 
 
 def test_public_call_page_shows_rules_rubric_deadline_and_count(app, client):

@@ -158,11 +158,11 @@ def test_organizers_read_the_profile_and_others_may_not(app):
     pool = organizer.get(f"/bodies/{body_id}/experts", headers=EN).get_data(as_text=True)
     assert f"/experts/{expert_id}/profile" in pool and "Finance and budgeting" in pool
 
-    assert other.get(f"/experts/{expert_id}/profile").status_code == 403
+    assert other.get(f"/experts/{expert_id}/profile").status_code == 404  # as if it did not exist
     assert other.get(f"/bodies/{body_id}/experts").status_code == 403
     assert other.submit(f"/bodies/{body_id}/experts/invite", {"email": "x@example.org"}).status_code == 403
     make_user(app, "stranger@example.org")
-    assert _client(app, "stranger@example.org").get(f"/experts/{expert_id}/profile").status_code == 403
+    assert _client(app, "stranger@example.org").get(f"/experts/{expert_id}/profile").status_code == 404
 
 
 def test_inviting_twice_and_revoking(app):

@@ -288,7 +288,7 @@ def test_accepting_is_recorded(app):
     assert len(events(app, "panel.member_accepted")) == 1
     # Another expert cannot see or answer it.
     add_experts(app, world["body"], {"sw2@example.org": ("social_work",)})
-    assert as_user(app, "sw2@example.org").get(f"/panels/{member.id}").status_code == 403
+    assert as_user(app, "sw2@example.org").get(f"/panels/{member.id}").status_code == 404
 
 
 def test_an_expert_added_by_hand_is_marked_and_still_asked(app):
@@ -552,10 +552,11 @@ def test_organizer_routes_refuse_reviewers_and_other_organizers(app):
             assert client.submit(url, {"size": "1", "add-reason": "x"}).status_code == 403, (email, url)
     # The expert's own pages are theirs alone.
     other = as_user(app, "m1@example.org")
-    assert other.get(f"/panels/{member}").status_code == 403
-    assert other.get(f"/panels/{member}/conflicts").status_code == 403
-    assert other.submit(f"/panels/{member}/withdraw", {"reason": "x"}).status_code == 403
-    assert as_user(app, ORGANIZER).get(f"/panels/{member}/conflicts").status_code == 403
+    # ... and to anyone else, as if they did not exist.
+    assert other.get(f"/panels/{member}").status_code == 404
+    assert other.get(f"/panels/{member}/conflicts").status_code == 404
+    assert other.submit(f"/panels/{member}/withdraw", {"reason": "x"}).status_code == 404
+    assert as_user(app, ORGANIZER).get(f"/panels/{member}/conflicts").status_code == 404
     # A member of another call's panel is not found under this call.
     other_call = make_call(app, world["body"], Phase.REVIEW)
     response = as_user(app, ORGANIZER).submit(f"/calls/{other_call}/panel/members/{member}/withdraw",

@@ -14,7 +14,9 @@ from venture.extensions import db
 from venture.groups.models import Group, GroupKind, GroupMembership, MemberRole
 
 ROLES = ["anonymous", "unverified", "resident", "member", "owner", "other_owner", "reviewer",
-         "idle_reviewer", "conflicted_reviewer", "organizer", "other_organizer", "admin", "deleted"]
+         "idle_reviewer", "conflicted_reviewer", "organizer", "recused_organizer", "other_organizer", "admin",
+         "deleted"]
+# recused_organizer: an organizer of the body who declared a tie with the group whose proposal is in the call.
 
 # action -> roles allowed (object: the group, its member's membership, or the body)
 EXPECTED = {
@@ -28,15 +30,15 @@ EXPECTED = {
     "group:change_role": {"owner"},
     "body:view": set(ROLES) - {"deleted"},
     "body:create": {"admin"},
-    "body:edit": {"organizer", "admin"},
+    "body:edit": {"organizer", "recused_organizer", "admin"},
     "body:manage_organizers": {"admin"},
-    "body:manage_experts": {"organizer"},
-    "body:view_drafts": {"organizer", "admin"},
-    "body:manage_calls": {"organizer"},
+    "body:manage_experts": {"organizer", "recused_organizer"},
+    "body:view_drafts": {"organizer", "recused_organizer", "admin"},
+    "body:manage_calls": {"organizer", "recused_organizer"},
     "admin:access": {"admin"},
-    "call:create": {"organizer"},
+    "call:create": {"organizer", "recused_organizer"},
     "call:view": set(ROLES) - {"deleted"},
-    "call:manage": {"organizer"},
+    "call:manage": {"organizer", "recused_organizer"},
     "call:apply": set(ROLES) - {"anonymous", "unverified", "deleted"},
     "proposal:edit": {"member", "owner"},
     "proposal:view_submitted": {"member", "owner"},  # a draft: the organizers see it once submitted
@@ -45,16 +47,16 @@ EXPECTED = {
     "proposal:view_public": set(),
     "proposal:support": set(),
     "comment:post": set(),
-    "comment:moderate": {"organizer"},
-    "comment:moderate_body": {"organizer"},
+    "comment:moderate": {"organizer", "recused_organizer"},
+    "comment:moderate_body": {"organizer", "recused_organizer"},
     "comment:edit": {"resident"},
     "comment:delete": {"resident"},
     "comment:report": set(),  # the comment's proposal is not public
     "expert:edit_profile": {"reviewer"},
-    "expert:view_profile": {"reviewer", "organizer"},
+    "expert:view_profile": {"reviewer", "organizer", "recused_organizer"},
     "panel:respond": set(),  # the reviewer has already accepted
     "panel:declare_conflicts": {"reviewer"},
-    "panel:withdraw": {"reviewer", "organizer"},
+    "panel:withdraw": {"reviewer", "organizer", "recused_organizer"},
     "assignment:view": {"reviewer"},
     "assignment:score": {"reviewer"},
     "assignment:see_opinion": set(),  # no review submitted yet
@@ -62,10 +64,43 @@ EXPECTED = {
     # Results in public: the world's call is open (no objections yet, no feedback); the answer is asked
     # of an objection to a call of the body whose notice runs.
     "objection:lodge": set(),
-    "objection:answer": {"organizer"},
+    "objection:answer": {"organizer", "recused_organizer"},
     "call:answer_objections": set(),  # the world's call is open, not in its notice
     "proposal:feedback": set(),
     "panel:view": {"reviewer"},
+    # Recusal: the tied organizer neither acts on the group's proposal nor decides a result holding it
+    # (the world's proposal is a draft, so the result is not theirs to be kept from yet).
+    "proposal:oversee": {"organizer"},
+    "call:deliberate": {"organizer", "recused_organizer"},
+    "call:declare_ties": {"organizer", "recused_organizer"},
+}
+
+# Hidden rules: a refusal answers as a missing object would (404), except to the roles named here, who may
+# know the object exists and are told they may not (403). Every other rule refuses with 403.
+HIDDEN = {
+    "group:view": set(),
+    "group:edit": {"member", "admin"},
+    "group:invite": {"member", "admin"},
+    "group:remove_member": {"admin"},
+    "group:change_role": {"member", "admin"},
+    "call:view": set(),
+    "call:manage": set(ROLES) - {"anonymous", "deleted"},
+    "call:apply": set(ROLES) - {"anonymous", "deleted"},
+    "call:deliberate": set(ROLES) - {"anonymous", "deleted"},
+    "call:declare_ties": set(ROLES) - {"anonymous", "deleted"},
+    "proposal:edit": set(),
+    "proposal:view_submitted": set(),
+    "attachment:download": set(),
+    "proposal:feedback": {"member", "owner"},
+    "expert:view_profile": set(),
+    "expert:edit_profile": {"organizer", "recused_organizer"},
+    "panel:view": set(),
+    "panel:respond": {"reviewer"},
+    "panel:declare_conflicts": set(),
+    "panel:withdraw": set(),
+    "assignment:view": set(),
+    "assignment:score": set(),
+    "assignment:see_opinion": {"reviewer"},
 }
 
 
@@ -94,6 +129,7 @@ def world(app):
             GroupMembership(group=group, user=users["member"], role=MemberRole.MEMBER),
             GroupMembership(group=other_group, user=users["other_owner"], role=MemberRole.OWNER),
             Organizer(body=body, user_id=users["organizer"].id),
+            Organizer(body=body, user_id=users["recused_organizer"].id),
             Organizer(body=other_body, user_id=users["other_organizer"].id),
             PoolExpert(body=body, user_id=users["reviewer"].id),
             PoolExpert(body=body, user_id=users["idle_reviewer"].id),  # in the pool, on no panel
@@ -114,6 +150,10 @@ def world(app):
         from venture.comments.models import Comment
         comment = Comment(proposal=proposal, author=users["resident"], body_markdown="x", body_html="x")
         db.session.add_all([call, proposal, attachment, comment])
+        from venture.review.models import ConflictSource, OrganizerTie
+        db.session.flush()
+        db.session.add(OrganizerTie(call_id=call.id, user_id=users["recused_organizer"].id, group_id=group.id,
+                                    source=ConflictSource.DECLARED))
         from venture.review.models import Assignment, MemberStatus, PanelMember
         review_call = Call(body=body, kind=CallKind.MICRO_LIVELIHOOD, phase=Phase.REVIEW, title="r", summary="s",
                            total_budget_fen=100, min_grant_fen=1, max_grant_fen=10,
@@ -209,6 +249,33 @@ def test_access_matrix(app, world):
         assert wrong == []
 
 
+def test_hidden_rules_answer_as_a_missing_object(app, world):
+    """``require`` refuses a hidden rule with 404 - the answer a missing object gets - except to those who
+    may know the object exists; every other rule refuses with 403."""
+    from werkzeug.exceptions import Forbidden, NotFound
+
+    assert set(HIDDEN) == set(permissions.HIDDEN)
+    with app.app_context():
+        wrong = []
+        for action, allowed in EXPECTED.items():
+            obj = _object(action, world)
+            for role in ROLES:
+                if role in allowed:
+                    continue
+                try:
+                    permissions.require(_subject(role), action, obj)
+                except NotFound:
+                    got = 404
+                except Forbidden:
+                    got = 403
+                else:
+                    got = 200
+                want = 404 if action in HIDDEN and role not in HIDDEN[action] else 403
+                if got != want:
+                    wrong.append(f"{role} {action}: {got}, expected {want}")
+        assert wrong == []
+
+
 def test_a_declared_conflict_alone_closes_an_assignment(app, world):
     from venture.review.models import Assignment, Conflict
 
@@ -229,24 +296,25 @@ def test_unknown_action_is_a_programming_error(app):
         permissions.can(AnonymousUserMixin(), "group:teleport")
 
 
-ROUTES = [  # (method, path template, roles that get through)
-    ("GET", "/groups/{group}", {"member", "owner", "admin"}),
-    ("GET", "/groups/{group}/edit", {"owner"}),
-    ("POST", "/groups/{group}/invite", {"owner"}),
-    ("GET", "/bodies/{body}/edit", {"organizer", "admin"}),
-    ("GET", "/bodies/{body}/staff", {"organizer", "admin"}),
-    ("POST", "/bodies/{body}/organizers/invite", {"admin"}),
-    ("GET", "/bodies/new", {"admin"}),
-    ("GET", "/admin/", {"admin"}),
-    ("GET", "/admin/users", {"admin"}),
+ROUTES = [  # (method, path template, roles that get through, the action whose refusal they answer)
+    ("GET", "/groups/{group}", {"member", "owner", "admin"}, "group:view"),
+    ("GET", "/groups/{group}/edit", {"owner"}, "group:edit"),
+    ("POST", "/groups/{group}/invite", {"owner"}, "group:invite"),
+    ("GET", "/bodies/{body}/edit", {"organizer", "recused_organizer", "admin"}, "body:edit"),
+    ("GET", "/bodies/{body}/staff", {"organizer", "recused_organizer", "admin"}, "body:edit"),
+    ("POST", "/bodies/{body}/organizers/invite", {"admin"}, "body:manage_organizers"),
+    ("GET", "/bodies/new", {"admin"}, "body:create"),
+    ("GET", "/admin/", {"admin"}, "admin:access"),
+    ("GET", "/admin/users", {"admin"}, "admin:access"),
+    ("GET", "/calls/{call}/ties", {"organizer", "recused_organizer"}, "call:declare_ties"),
 ]
 
 
-@pytest.mark.parametrize("method,template,allowed", ROUTES, ids=[f"{m} {t}" for m, t, _ in ROUTES])
-def test_routes_enforce_the_matrix(app, world, method, template, allowed):
+@pytest.mark.parametrize("method,template,allowed,action", ROUTES, ids=[f"{m} {t}" for m, t, _, _ in ROUTES])
+def test_routes_enforce_the_matrix(app, world, method, template, allowed, action):
     path = template.format(**world)
     for role in ["anonymous", "resident", "member", "owner", "other_owner", "reviewer", "idle_reviewer",
-                 "conflicted_reviewer", "organizer", "other_organizer", "admin"]:
+                 "conflicted_reviewer", "organizer", "recused_organizer", "other_organizer", "admin"]:
         client = Client(app, app.response_class, use_cookies=True)
         if role != "anonymous":
             from venture.accounts import passwords
@@ -261,4 +329,5 @@ def test_routes_enforce_the_matrix(app, world, method, template, allowed):
         elif role in allowed:
             assert response.status_code in (200, 302, 422), (role, path, response.status_code)
         else:
-            assert response.status_code == 403, (role, path, response.status_code)
+            refused = 404 if action in HIDDEN and role not in HIDDEN[action] else 403
+            assert response.status_code == refused, (role, path, response.status_code)

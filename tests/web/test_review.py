@@ -297,10 +297,10 @@ def test_scoring_ends_with_the_review_phase_but_the_view_stays(app, world):
 def test_an_unassigned_reviewer_and_others_are_refused(app, world):
     url = f"/review/{world['assignment']}"
     for email in ("second@example.org", "resident@example.org", "owner@example.org", "org@example.org"):
-        client = client_for(app, email)
-        assert client.get(url).status_code == 403, email
-        assert client.get(f"{url}/files/{world['attachment']}").status_code == 403, email
-        assert client.submit(url, sheet(world, "0", action="submit")).status_code == 403, email
+        client = client_for(app, email)  # to them the assignment does not exist
+        assert client.get(url).status_code == 404, email
+        assert client.get(f"{url}/files/{world['attachment']}").status_code == 404, email
+        assert client.submit(url, sheet(world, "0", action="submit")).status_code == 404, email
     assert the_review(app, world["assignment"]) is None
     assert client_for(app, "resident@example.org").get("/review/").status_code == 403
     anonymous = Client(app, app.response_class, use_cookies=True)
@@ -313,9 +313,9 @@ def test_a_conflicted_reviewer_is_refused_even_when_assigned(app, world):
         db.session.commit()
     reviewer = client_for(app, "reviewer@example.org")
     url = f"/review/{world['assignment']}"
-    assert reviewer.get(url).status_code == 403
-    assert reviewer.get(f"{url}/files/{world['attachment']}").status_code == 403
-    assert reviewer.submit(url, sheet(world, "0", action="submit")).status_code == 403
+    assert reviewer.get(url).status_code == 404
+    assert reviewer.get(f"{url}/files/{world['attachment']}").status_code == 404
+    assert reviewer.submit(url, sheet(world, "0", action="submit")).status_code == 404
     board = reviewer.get("/review/").get_data(as_text=True)
     assert url not in board
     assert_blind(board, world)
@@ -422,7 +422,7 @@ def test_panel_members_do_not_find_the_calls_proposals_in_public(app, world, sta
         db.session.commit()
         public_id = public.id
     assert resident.get(f"/attachments/{public_id}").status_code == 200
-    assert reviewer.get(f"/attachments/{public_id}").status_code == 403
+    assert reviewer.get(f"/attachments/{public_id}").status_code == 404
     second = client_for(app, "second@example.org")
     assert second.get(f"/proposals/{world['proposal']}").status_code == 404
     # Once review is over the showcase is theirs again, like everyone's.

@@ -72,6 +72,22 @@ ACCESS = {
     "panels.add_conflict": {"organizer"}, "panels.set_due": {"organizer"}, "panels.assign": {"organizer"},
     "panels.move": {"organizer"}, "panels.stand_down": {"organizer"}, "panels.respond": {"reviewer"},
     "panels.conflicts": {"reviewer"}, "panels.withdraw": {"reviewer", "organizer"},
+    "panels.organizer_ties": {"organizer"},
+}
+# Routes whose object's existence is private: a role refused answers 404, as for a missing object, unless it
+# is named here (it may know the object exists and is told it may not: 403). See permissions.rule(hidden=...).
+SIGNED_IN = {"resident", "other_owner", "owner", "reviewer", "idle_reviewer", "conflicted_reviewer",
+             "other_organizer", "organizer", "admin"}
+HIDDEN = {
+    "groups.show": set(), "groups.edit": {"admin"}, "groups.invite": {"admin"}, "groups.revoke_invitation": {"admin"},
+    # The walk's proposal is submitted to an open call, so it is public: everyone may know it exists.
+    "proposals.edit": SIGNED_IN, "proposals.autosave": SIGNED_IN, "proposals.submit": SIGNED_IN,
+    "proposals.attachment_visibility": SIGNED_IN, "proposals.receipt": SIGNED_IN, "proposals.version": SIGNED_IN,
+    "results_public.feedback_page": SIGNED_IN,
+    "proposals.download": set(),
+    "experts.profile": set(), "experts.save_profile": {"organizer"},
+    "review.assignment": set(), "review.attachment": set(),
+    "panels.respond": set(), "panels.conflicts": set(), "panels.withdraw": set(),
 }
 # idle_reviewer: in the body's pool, on no panel. conflicted_reviewer: an accepted member of the review
 # call's panel with a declared conflict with "Other team", whose proposal is under review.
@@ -198,8 +214,10 @@ def test_every_route_every_role(app, world):
                 if role == "anonymous":
                     if not ((code == 302 and "/login" in (response.location or "")) or code == 401):
                         problems.append(f"anonymous {method} {url}: {code}, expected a log-in redirect")
-                elif allowed != "signed_in" and role not in allowed and code != 403:
-                    problems.append(f"{role} {method} {url}: {code}, expected 403")
+                elif allowed != "signed_in" and role not in allowed:
+                    refused = 404 if endpoint in HIDDEN and role not in HIDDEN[endpoint] else 403
+                    if code != refused:
+                        problems.append(f"{role} {method} {url}: {code}, expected {refused}")
                 elif allowed != "signed_in" and role in allowed and code == 403:
                     problems.append(f"{role} {method} {url}: 403, expected access")
     assert problems == []
@@ -225,9 +243,9 @@ def test_a_conflict_alone_closes_an_assignment(app, world):
     client = Client(app, app.response_class, use_cookies=True)
     login(client, "conflicted_reviewer@example.org")
     assignment = world["conflicted_assignment_id"]
-    assert client.get(f"/review/{assignment}").status_code == 403
-    assert client.get(f"/review/{assignment}/files/{world['review_attachment_id']}").status_code == 403
-    assert client.submit(f"/review/{assignment}", {}).status_code == 403
+    assert client.get(f"/review/{assignment}").status_code == 404
+    assert client.get(f"/review/{assignment}/files/{world['review_attachment_id']}").status_code == 404
+    assert client.submit(f"/review/{assignment}", {}).status_code == 404
     listing = client.get("/review/")
     assert listing.status_code == 200
     assert f"/review/{assignment}" not in listing.get_data(as_text=True)
@@ -235,3 +253,44 @@ def test_a_conflict_alone_closes_an_assignment(app, world):
     reviewer = Client(app, app.response_class, use_cookies=True)
     login(reviewer, "reviewer@example.org")
     assert reviewer.get(f"/review/{world['assignment_id']}").status_code == 200
+
+
+MISSING_IDS = ("2147483000", "99999999999999999999", "0", "-1", "x")
+
+
+def _missing_urls(app, ids, missing):
+    """Every route with each object id replaced by one that names nothing."""
+    for endpoint, url, methods in _urls(app, ids):
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        keys = [a for a in rule.arguments if a.endswith("_id") or a == "version_no"]
+        if not keys:
+            continue
+        for key in keys:
+            yield endpoint, _urls_with(rule, ids, key, missing), methods
+
+
+def _urls_with(rule, ids, key, value):
+    url = rule.rule
+    for argument in rule.arguments:
+        url = url.replace(f"<{argument}>", value if argument == key else str(ids[argument]))
+    return url
+
+
+@pytest.mark.parametrize("role", ["anonymous", "owner", "reviewer", "organizer"])
+def test_a_missing_object_never_gives_a_server_error(app, world, role):
+    """Every route, GET and POST (with a valid CSRF token), with each of its ids replaced by one that
+    names nothing (too large, out of range, not a number): never a 500, logged out or in."""
+    client = Client(app, app.response_class, use_cookies=True)
+    if role != "anonymous":
+        login(client, f"{role}@example.org")
+    token = client.csrf_token()
+    problems = []
+    for missing in MISSING_IDS:
+        for endpoint, url, methods in _missing_urls(app, world, missing):
+            for method in ("GET", "POST"):
+                if method not in methods:
+                    continue
+                response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
+                if response.status_code >= 500:
+                    problems.append(f"{role} {method} {url}: {response.status_code}")
+    assert problems == []

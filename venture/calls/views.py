@@ -17,6 +17,7 @@ from venture.core.l10n import gettext as _
 from venture.core.timeutil import utcnow
 from venture.extensions import db
 from venture.groups import services as groups
+from venture.panels import recusal
 from venture.proposals import services as proposals
 from venture.proposals.models import Proposal, ProposalStatus
 from venture.web import form_error, load_or_404
@@ -165,11 +166,12 @@ def manage(call_id: str) -> Any:
                               .options(joinedload(Proposal.group), subqueryload(Proposal.versions),
                                        subqueryload(Proposal.attachments))
                               .order_by(Proposal.number, Proposal.id)).all()
+    recused = recusal.for_page(db.session, current_user, call)
     drafts = sum(1 for p in rows if p.status is ProposalStatus.DRAFT)
-    submitted = [p for p in rows if p.status is ProposalStatus.SUBMITTED]
+    submitted = [p for p in rows if p.status is ProposalStatus.SUBMITTED and not recused.hides(p.group_id)]
     withdrawn = sum(1 for p in rows if p.status is ProposalStatus.WITHDRAWN)
     rubric_problems = services.rubric_problems(
         [services.CriterionSpec(c.name, c.weight, c.max_points) for c in call.criteria])
     return render_template("calls/manage.html", call=call, now=now, drafts=drafts, submitted=submitted,
-                           withdrawn=withdrawn, rubric_problems=rubric_problems,
+                           withdrawn=withdrawn, rubric_problems=rubric_problems, recused=recused,
                            phase_form=forms.PhaseForm(), problems_of=proposals.completeness)

@@ -127,6 +127,9 @@ def update_profile(session: Session, actor: User, expert: PoolExpert, expertise:
     session.flush()
     audit.record(session, actor, "expert.profile_updated", expert, body=expert.body_id,
                  areas=len(expert.expertise), affiliations=len(cleaned), available=expert.available)
+    from venture.panels import conflicts
+
+    conflicts.rederive(session, actor, "expert.profile_updated", experts=[expert.id])
 
 
 # The pool ------------------------------------------------------------------------------------

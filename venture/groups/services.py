@@ -76,9 +76,12 @@ def create_group(session: Session, actor: User, profile: GroupProfile) -> Group:
 
 
 def update_group(session: Session, actor: User, group: Group, profile: GroupProfile) -> None:
+    before = (group.name, group.credit_code)
     _apply(session, group, profile)
     session.flush()
     audit.record(session, actor, "group.updated", group)
+    if (group.name, group.credit_code) != before:  # what conflicts of interest are found from
+        _rederive_conflicts(session, actor, "group.updated", groups=[group.id])
 
 
 def remove_member(session: Session, actor: User, membership: GroupMembership) -> None:
@@ -87,6 +90,8 @@ def remove_member(session: Session, actor: User, membership: GroupMembership) ->
         raise DomainError(_l("A group needs at least one owner."))
     audit.record(session, actor, "group.member_removed", group, member=membership.user_id,
                  left=actor.id == membership.user_id)
+    # Before the membership goes: a tie it shows is recorded, and outlasts it.
+    _rederive_conflicts(session, actor, "group.member_removed", users=[membership.user_id])
     group.memberships.remove(membership)
     session.flush()
 
@@ -99,6 +104,12 @@ def change_role(session: Session, actor: User, membership: GroupMembership, role
     session.flush()
     audit.record(session, actor, "group.role_changed", group, member=membership.user_id,
                  role=role.value)
+
+
+def _rederive_conflicts(session: Session, actor: User, cause: str, **inputs: list[int]) -> None:
+    from venture.panels import conflicts
+
+    conflicts.rederive(session, actor, cause, **inputs)
 
 
 def groups_of(session: Session, user: User) -> list[Group]:

@@ -90,6 +90,11 @@ def accept(session: Session, user: User, token: str) -> Invitation:
     invitation.accepted_by_id = user.id
     session.flush()
     audit.record(session, user, f"invitation.{invitation.kind.value}.accepted", invitation)
+    if invitation.kind in (InvitationKind.GROUP_MEMBER, InvitationKind.ORGANIZER):
+        # A new member of a group, or a new organizer: ties of interest they now have.
+        from venture.panels import conflicts
+
+        conflicts.rederive(session, user, f"invitation.{invitation.kind.value}.accepted", users=[user.id])
     return invitation
 
 

@@ -3,24 +3,43 @@
 Before a member sees any proposal they go through the names of the groups
 that applied to the call (names only, sorted, never linked to a proposal)
 and tick the ones they have a tie with, or confirm they have none. Ties are
-also found from the member's profile: an affiliation whose name or credit
-code matches a group, or membership of the group on this site. An organizer
-may add one too. Conflicts are only ever added, never removed; a conflict
-that touches a proposal the member already holds moves that proposal to
-another member.
+also found from the facts: an affiliation in the member's profile whose name
+or credit code matches a group, or membership of the group on this site. An
+organizer may add one too.
+
+Conflicts follow the facts. Every service that changes one of their inputs
+(someone joins or leaves a group, a group changes its name or credit code,
+an expert edits their affiliations, a group submits a proposal) calls
+``rederive``, which stores the ties the facts now show for every panel member
+concerned and closes at once each live assignment that has become
+conflicted: the proposal goes to another member (``redistribution``), a
+review already given stops counting (``results.services`` never counts the
+review of a member in conflict with the group) and is recorded as set aside,
+and everything is audited. The same call records organizers' ties
+(``recusal``). The access rule (``permissions.assignment_open``) decides from
+the stored conflicts and from the facts as they are at that moment
+(``tie_with``), so a service that forgot to call ``rederive`` still fails
+closed. Conflicts are only ever added, never removed: a member who leaves a
+group stays in conflict with it.
+
+A declaration is applied whole: the ties it ticks and those the facts show
+are stored together, and the assignments they touch move in one
+redistribution, once the declaration is sent complete. Nothing moves while
+it is being filled in, and no page says which proposal moved.
 """
 from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from venture.audit import services as audit
-from venture.calls.models import Call
+from venture.bodies.models import PoolExpert
+from venture.calls.models import Call, Phase
 from venture.core.collation import name_sort_key
 from venture.core.errors import DomainError
 from venture.core.l10n import lazy_gettext as _l
@@ -30,12 +49,16 @@ from venture.groups.models import Group, GroupMembership
 from venture.panels import redistribution
 from venture.panels.redistribution import Redistribution
 from venture.proposals.models import Proposal, ProposalStatus
-from venture.review.models import Conflict, ConflictSource, MemberStatus, PanelMember
+from venture.review.models import Assignment, Conflict, ConflictSource, MemberStatus, PanelMember
 
 # Containment counts as a match only when the shorter name is at least this
 # long, so that a two-character fragment such as "社区" matches nothing.
 MIN_CONTAINED_LENGTH = 4
 REASON_LIMIT = 500
+# Phases in which a newly found tie still changes something: from applying
+# until the final result (in the notice it changes which reviews count).
+RUNNING_PHASES = frozenset({Phase.OPEN, Phase.CLOSED, Phase.REVIEW, Phase.NOTICE})
+ON_PANEL = (MemberStatus.INVITED, MemberStatus.ACCEPTED)
 
 
 def normalise_name(name: str) -> str:
@@ -87,24 +110,50 @@ def conflicts_of(session: Session, member: PanelMember) -> list[Conflict]:
     return list(session.scalars(select(Conflict).where(Conflict.member_id == member.id).order_by(Conflict.id)))
 
 
+def affiliations_of(expert: PoolExpert) -> list[Mapping[str, Any]]:
+    return [a for a in (expert.affiliations or []) if isinstance(a, Mapping)]
+
+
+def memberships_of(session: Session, user_id: int) -> set[int]:
+    """Ids of the groups the user belongs to now."""
+    return set(session.scalars(select(GroupMembership.group_id).where(GroupMembership.user_id == user_id)))
+
+
+def tie_with(group: Any, affiliations: Iterable[Mapping[str, Any]], member_of: Collection[int]) -> ConflictSource | None:
+    """How the facts tie a person to a group (anything with ``id``, ``name``
+    and ``credit_code``, as they are now): membership, or an affiliation whose
+    credit code or name matches the group's. None when they show no tie."""
+    if group.id in member_of:
+        return ConflictSource.MEMBERSHIP
+    group_code = _code(group.credit_code)
+    for affiliation in affiliations:
+        if (group_code and _code(affiliation.get("credit_code")) == group_code) or \
+                names_match(str(affiliation.get("name") or ""), group.name):
+            return ConflictSource.AFFILIATION
+    return None
+
+
+def conflicted_now(session: Session, member: PanelMember, group: Group) -> bool:
+    """A stored conflict, or a tie the facts show at this moment (see ``tie_with``)."""
+    if session.scalar(select(exists().where(Conflict.member_id == member.id, Conflict.group_id == group.id))):
+        return True
+    expert = member.expert
+    member_of = {group.id} if session.scalar(select(exists().where(
+        GroupMembership.group_id == group.id, GroupMembership.user_id == expert.user_id))) else set()
+    return tie_with(group, affiliations_of(expert), member_of) is not None
+
+
 def found_ties(session: Session, member: PanelMember) -> dict[int, ConflictSource]:
     """Group id -> how the tie shows, for applicant groups the member's profile or
     memberships tie them to. Reads only; ``derive`` stores them."""
     expert = member.expert
-    affiliations = [a for a in (expert.affiliations or []) if isinstance(a, Mapping)]
-    member_of = set(session.scalars(select(GroupMembership.group_id)
-                                    .where(GroupMembership.user_id == expert.user_id)))
+    affiliations = affiliations_of(expert)
+    member_of = memberships_of(session, expert.user_id)
     found: dict[int, ConflictSource] = {}
     for group in _applicants(session, member.call):
-        if group.id in member_of:
-            found[group.id] = ConflictSource.MEMBERSHIP
-            continue
-        group_code = _code(group.credit_code)
-        for affiliation in affiliations:
-            if (group_code and _code(affiliation.get("credit_code")) == group_code) or \
-                    names_match(str(affiliation.get("name") or ""), group.name):
-                found[group.id] = ConflictSource.AFFILIATION
-                break
+        source = tie_with(group, affiliations, member_of)
+        if source is not None:
+            found[group.id] = source
     return found
 
 
@@ -117,32 +166,97 @@ def _add(session: Session, actor: Any, member: PanelMember, group_id: int, sourc
     return conflict
 
 
-def _move_conflicted(session: Session, actor: Any, member: PanelMember, group_ids: Iterable[int]) -> Redistribution:
-    """End the member's live assignments of proposals by these groups and give them to others.
-
-    A conflicted review must not count, so this happens even when the review
-    was already submitted, and even when nobody can take the proposal (the
-    organizers are then told)."""
-    groups = set(group_ids)
-    if not groups:
-        return Redistribution()
-    hit = [a for a in redistribution.active_assignments(session, member.call)
-           if a.member_id == member.id and a.proposal.group_id in groups]
-    return redistribution.move_away(session, actor, member, hit, "conflict", partial=True)
-
-
-def derive(session: Session, member: PanelMember, actor: Any = None) -> list[Conflict]:
-    """Store the ties the profile and memberships show; idempotent. Returns the new conflicts."""
+def _store_found(session: Session, actor: Any, member: PanelMember, cause: str | None) -> list[Conflict]:
+    """Store the ties the facts show that are not recorded yet, each audited."""
     have = conflicted_groups(session, member)
     added = []
     for group_id, source in sorted(found_ties(session, member).items()):
         if group_id in have:
             continue
         conflict = _add(session, actor, member, group_id, source)
-        audit.record(session, actor, "conflict.derived", conflict, member=member.id, group=group_id,
-                     source=source.value)
+        facts: dict[str, Any] = dict(member=member.id, group=group_id, source=source.value)
+        if cause:
+            facts["cause"] = cause
+        audit.record(session, actor, "conflict.derived", conflict, **facts)
         added.append(conflict)
-    _move_conflicted(session, actor, member, [c.group_id for c in added])
+    return added
+
+
+def close_conflicted(session: Session, actor: Any, member: PanelMember) -> Redistribution:
+    """End, all at once, every live assignment of the member's whose group they
+    are in conflict with, and give the proposals to others.
+
+    A conflicted review must not count, so this happens even when the review
+    was already submitted (it is recorded as set aside, for the conflict), and
+    even when nobody can take the proposal (the organizers are then told).
+    After the review (during the notice) the assignment only ends; once the
+    result is final, nothing changes."""
+    groups = conflicted_groups(session, member) if member.call.phase in RUNNING_PHASES else set()
+    if not groups:
+        return Redistribution()
+    hit = list(session.scalars(
+        select(Assignment).join(Proposal, Proposal.id == Assignment.proposal_id)
+        .where(Assignment.member_id == member.id, Assignment.ended_at.is_(None), Proposal.group_id.in_(sorted(groups)))
+        .options(joinedload(Assignment.review), joinedload(Assignment.proposal))
+        .order_by(Assignment.id)))
+    if not hit:
+        return Redistribution()
+    for assignment in hit:
+        if redistribution.review_submitted(assignment):
+            audit.record(session, actor, "review.set_aside", assignment.review, assignment=assignment.id,
+                         proposal=assignment.proposal_id, member=member.id, reason="conflict")
+    if member.call.phase is Phase.REVIEW:
+        return redistribution.move_away(session, actor, member, hit, "conflict", partial=True)
+    now = utcnow()
+    for assignment in hit:
+        assignment.ended_at = now
+        assignment.ended_reason = "conflict"
+    session.flush()
+    audit.record(session, actor, "assignment.ended", member.call, member=member.id, cause="conflict",
+                 ended=sorted(a.id for a in hit))
+    return Redistribution()
+
+
+def derive(session: Session, member: PanelMember, actor: Any = None, cause: str | None = None) -> list[Conflict]:
+    """Store the ties the profile and memberships show and close what they
+    touch; idempotent. Returns the new conflicts."""
+    added = _store_found(session, actor, member, cause)
+    close_conflicted(session, actor, member)
+    return added
+
+
+def rederive(session: Session, actor: Any, cause: str, *, users: Iterable[int] = (), experts: Iterable[int] = (),
+             groups: Iterable[int] = ()) -> list[Conflict]:
+    """Derive conflicts again after one of their inputs changed: for the panel
+    members who are these users or experts, and for every member of a panel of
+    a call these groups applied to (calls from open to the public notice), and
+    record the organizers' ties the same facts show (``recusal.rederive``).
+    Called by every service that changes an input; ``cause`` names the change
+    in the audit log. Returns the new conflicts."""
+    from venture.panels import recusal
+
+    users, experts, groups = set(users), set(experts), set(groups)
+    if not (users or experts or groups):
+        return []
+    concerned = []
+    if users:
+        concerned.append(PoolExpert.user_id.in_(sorted(users)))
+    if experts:
+        concerned.append(PanelMember.expert_id.in_(sorted(experts)))
+    if groups:
+        concerned.append(PanelMember.call_id.in_(
+            select(Proposal.call_id).where(Proposal.group_id.in_(sorted(groups)),
+                                           Proposal.status == ProposalStatus.SUBMITTED, Proposal.version_count > 0)))
+    members = session.scalars(
+        select(PanelMember).join(PoolExpert, PoolExpert.id == PanelMember.expert_id)
+        .join(Call, Call.id == PanelMember.call_id)
+        .where(or_(*concerned), PanelMember.status.in_(ON_PANEL), Call.phase.in_(RUNNING_PHASES))
+        .options(joinedload(PanelMember.expert), joinedload(PanelMember.call))
+        .order_by(PanelMember.id)).unique().all()
+    added = []
+    for member in members:
+        added += derive(session, member, actor, cause)
+    recusal.rederive(session, actor, cause, users=users, groups=groups)
     return added
 
 
@@ -150,7 +264,9 @@ def declare(session: Session, actor: Any, member: PanelMember, group_ids: Iterab
             reasons: Mapping[int, str] | None = None) -> list[Conflict]:
     """The member's own declaration: ties to these groups, or none at all.
 
-    May be made again later to add ties; nothing is ever taken back.
+    May be made again later to add ties; nothing is ever taken back. The
+    ticked ties and those the facts show are stored together, and what they
+    touch moves in one redistribution at the end.
     """
     if member.status is not MemberStatus.ACCEPTED:
         raise DomainError(_l("Only a member who has accepted can declare conflicts."))
@@ -164,7 +280,7 @@ def declare(session: Session, actor: Any, member: PanelMember, group_ids: Iterab
     applicants = {gid for gid, _name in applicant_groups(session, member.call)}
     if any(gid not in applicants for gid in chosen):
         raise DomainError(_l("Choose only groups from the list."))
-    derive(session, member, actor)
+    _store_found(session, actor, member, None)
     have = conflicted_groups(session, member)
     reasons = reasons or {}
     added = []
@@ -181,7 +297,7 @@ def declare(session: Session, actor: Any, member: PanelMember, group_ids: Iterab
     audit.record(session, actor, "panel.conflicts_declared", member, call=member.call_id,
                  declared=[c.group_id for c in added], none_confirmed=bool(none_confirmed and not chosen),
                  total=len(conflicted_groups(session, member)))
-    _move_conflicted(session, actor, member, [c.group_id for c in added])
+    close_conflicted(session, actor, member)
     return added
 
 
@@ -199,4 +315,4 @@ def add_by_organizer(session: Session, actor: Any, member: PanelMember, group: G
     conflict = _add(session, actor, member, group.id, ConflictSource.ORGANIZER, reason)
     audit.record(session, actor, "conflict.added", conflict, member=member.id, group=group.id,
                  source=ConflictSource.ORGANIZER.value, reason_sha256=_sha256(reason[:REASON_LIMIT]))
-    return _move_conflicted(session, actor, member, [group.id])
+    return close_conflicted(session, actor, member)

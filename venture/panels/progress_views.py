@@ -16,6 +16,7 @@ from venture.calls.models import Call
 from venture.core.errors import DomainError
 from venture.extensions import db
 from venture.panels import progress as service
+from venture.panels import recusal
 from venture.panels.views import bp
 from venture.review.models import PanelMember
 from venture.web import load_or_404
@@ -25,7 +26,11 @@ from venture.web import load_or_404
 @login_required
 def progress(call_id: str) -> Any:
     call = load_or_404(Call, call_id, "call:manage")
-    return render_template("panels/progress.html", call=call, progress=service.call_progress(db.session, call),
+    progress = service.call_progress(db.session, call)
+    recused = recusal.for_page(db.session, current_user, call)
+    if recused.hidden:  # the proposals of groups the organizer is tied to are left out, totals too
+        progress.proposals = [p for p in progress.proposals if not recused.hides_proposal(p.proposal_id)]
+    return render_template("panels/progress.html", call=call, progress=progress, recused=recused,
                            format_timedelta=format_timedelta)
 
 

@@ -20,9 +20,9 @@ from venture.core.l10n import ngettext
 from venture.core.timeutil import local_to_utc, utc_to_local
 from venture.extensions import db
 from venture.groups.models import Group
-from venture.panels import conflicts, forms, redistribution, services
+from venture.panels import conflicts, forms, recusal, redistribution, services
 from venture.review import expertise
-from venture.review.models import Assignment, Conflict, MemberStatus, PanelMember
+from venture.review.models import Assignment, Conflict, ConflictSource, MemberStatus, PanelMember
 from venture.web import form_error, load_or_404
 
 bp = Blueprint("panels", __name__)
@@ -43,14 +43,18 @@ def _name(member: PanelMember) -> str:
 
 def _render_panel(call: Call, status: int = 200, **given: Any) -> Any:
     session = db.session
+    # An organizer tied to a group sees nothing of its proposal here: neither its
+    # assignments nor the conflicts with the group, nor the group among the choices.
+    recused = recusal.for_page(session, current_user, call)
     pool = services.available_pool(session, call)
     members = services.members_of(session, call)
     by_id = {m.id: m for m in members}
     member_conflicts: dict[int, list[Conflict]] = {}
     for conflict in session.scalars(select(Conflict).join(PanelMember, PanelMember.id == Conflict.member_id)
                                     .where(PanelMember.call_id == call.id).order_by(Conflict.id)):
-        member_conflicts.setdefault(conflict.member_id, []).append(conflict)
-    groups = conflicts.applicant_groups(session, call)
+        if not recused.hides(conflict.group_id):
+            member_conflicts.setdefault(conflict.member_id, []).append(conflict)
+    groups = [(gid, name) for gid, name in conflicts.applicant_groups(session, call) if not recused.hides(gid)]
     group_names = dict(groups)
     loads = services.active_loads(session, call)
     plan = services.assignment_plan(session, call)
@@ -74,7 +78,7 @@ def _render_panel(call: Call, status: int = 200, **given: Any) -> Any:
         due_form.due_at.data = utc_to_local(call.review_due_at, call.timezone)
 
     # Assignments, by proposal.
-    live = redistribution.active_assignments(session, call)
+    live = [a for a in redistribution.active_assignments(session, call) if not recused.hides(a.proposal.group_id)]
     rows: dict[int, list[Assignment]] = {}
     for assignment in live:
         rows.setdefault(assignment.proposal_id, []).append(assignment)
@@ -100,7 +104,7 @@ def _render_panel(call: Call, status: int = 200, **given: Any) -> Any:
         draw_form=draw_form, add_form=add_form, conflict_form=conflict_form, due_form=due_form,
         assign_form=forms.AssignForm(formdata=None), rows=rows, assigned_proposals=assigned_proposals,
         move_forms=move_forms, stand_down_forms=stand_down_forms, panel_open=call.phase in services.PANEL_PHASES,
-        review_submitted=redistribution.review_submitted,
+        review_submitted=redistribution.review_submitted, recused=recused,
     ), status
 
 
@@ -172,7 +176,8 @@ def add_conflict(call_id: str) -> Any:
         try:
             if member is None or member.call_id != call.id:
                 raise DomainError(_("Choose a panel member."), "member")
-            if group is None:
+            if group is None or group.id in permissions.recused_groups(current_user, call):
+                # A tied organizer does not choose who reviews their group's proposal.
                 raise DomainError(_("Choose one of the groups that applied to this call."), "group")
             moved = conflicts.add_by_organizer(db.session, current_user, member, group, form.reason.data)
         except DomainError as error:
@@ -239,6 +244,7 @@ def move(call_id: str, assignment_id: str) -> Any:
     assignment = load_or_404(Assignment, assignment_id)
     if assignment.proposal.call_id != call.id:
         raise NotFound()
+    permissions.require(current_user, "proposal:oversee", assignment.proposal)
     form = forms.MoveForm(prefix=f"move-{assignment.id}")
     if form.validate_on_submit():
         to_member = db.session.get(PanelMember, form.to_member.data) if form.to_member.data else None
@@ -331,6 +337,34 @@ def declare_conflicts(member_id: str) -> Any:
                 return redirect(url_for("panels.conflicts", member_id=member.id))
     return render_template("panels/conflicts.html", member=member, call=member.call, form=form, groups=groups,
                            recorded=recorded, found=found), status
+
+
+@bp.route("/calls/<call_id>/ties", methods=["GET", "POST"], endpoint="organizer_ties")
+@login_required
+def organizer_ties(call_id: str) -> Any:
+    """An organizer's own declaration of ties with the call's applicant groups (回避)."""
+    call = load_or_404(Call, call_id, "call:declare_ties")
+    groups = conflicts.applicant_groups(db.session, call)
+    form = forms.declare_form(groups)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            ticked = [gid for gid, _name in groups if form[f"tie_{gid}"].data]
+            reasons = {gid: form[f"reason_{gid}"].data or "" for gid, _name in groups}
+            try:
+                recusal.declare(db.session, current_user, call, ticked, bool(form.none_confirmed.data), reasons)
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                flash(_("Your declaration is recorded."), "success")
+                return redirect(url_for("panels.organizer_ties", call_id=call.id))
+    member_of = conflicts.memberships_of(db.session, current_user.id)
+    return render_template(
+        "panels/organizer_ties.html", call=call, form=form, groups=groups,
+        recorded=recusal.ties_of(db.session, current_user.id, call),
+        found={gid: ConflictSource.MEMBERSHIP for gid, _name in groups if gid in member_of},
+        recused=recusal.for_page(db.session, current_user, call)), status
 
 
 @bp.route("/panels/<member_id>/withdraw", methods=["POST"])

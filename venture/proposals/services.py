@@ -414,6 +414,10 @@ def submit(session: Session, actor: User, proposal: Proposal, *, confirmed_warni
     audit.record(session, actor, "proposal.submitted", proposal, number=proposal.number,
                  version=version.version_no, fingerprint=version.fingerprint,
                  submitted_at=now.isoformat(), **{"from": previous.value})
+    if previous is not ProposalStatus.SUBMITTED:  # the group is now an applicant: ties with it count
+        from venture.panels import conflicts
+
+        conflicts.rederive(session, actor, "proposal.submitted", groups=[proposal.group_id])
     for membership in proposal.group.memberships:
         if membership.user.email:
             mail.queue(session, membership.user.email, "receipt", membership.user.locale,

@@ -21,18 +21,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, subqueryload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import NotFound
 
 from venture import permissions
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.timeutil import utcnow
+from venture.core.tokens import new_token
 from venture.extensions import db
 from venture.groups import services as groups
 from venture.proposals import files, forms, services, storage
 from venture.proposals.models import Attachment, Proposal, ProposalVersion
-from venture.web import client_address, load_or_404
+from venture.web import client_address, load, load_or_404
 
 bp = Blueprint("proposals", __name__)
 BROWSER_COOKIE = "venture_browser"
@@ -61,19 +62,18 @@ def stash_and_login(proposal_id: str) -> Response:
     verdict = limiter().hit(f"stash:addr:{client_address()}", 60, 3600)
     if not verdict.allowed:
         raise TooManyAttempts(verdict.retry_after)
-    try:
-        key = int(proposal_id)
-    except ValueError:
-        raise NotFound() from None
-    if db.session.get(Proposal, key) is None:
-        raise NotFound()
-    data = {name: value for name, value in request.form.items(multi=False) if name != "csrf_token"}
-    data = {k: v for k, v in data.items() if isinstance(v, str)}
-    if sum(len(v) for v in data.values()) > STASH_MAX_CHARS:
-        data = {}
+    proposal = load(Proposal, proposal_id)
     browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
-    token = services.stash_form(db.session, key, data, browser)
-    target = url_for("proposals.edit", proposal_id=key, stash=token)
+    # A missing proposal gets the same answer as one that exists (a token that
+    # keeps nothing): a logged-out visitor learns nothing from the address.
+    target = url_for("proposals.edit", proposal_id=proposal_id, stash=new_token())
+    if proposal is not None:
+        data = {name: value for name, value in request.form.items(multi=False) if name != "csrf_token"}
+        data = {k: v for k, v in data.items() if isinstance(v, str)}
+        if sum(len(v) for v in data.values()) > STASH_MAX_CHARS:
+            data = {}
+        token = services.stash_form(db.session, proposal.id, data, browser)
+        target = url_for("proposals.edit", proposal_id=proposal.id, stash=token)
     flash(_("Your session had expired. Log in again: what you typed is kept and will be put back "
             "in the form."), "info")
     response = redirect(url_for("accounts.login", next=target))
@@ -280,11 +280,13 @@ def version(proposal_id: str, version_no: str) -> Any:
 
 @bp.route("/attachments/<attachment_id>")
 def download(attachment_id: str) -> Any:
-    attachment = load_or_404(Attachment, attachment_id)
-    if not permissions.can(current_user, "attachment:download", attachment):
+    attachment = load(Attachment, attachment_id)
+    if attachment is None or not permissions.can(current_user, "attachment:download", attachment):
+        # Logged out, a missing file and a private one both ask for the log-in;
+        # logged in, both are missing (the rule is hidden).
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login", next=request.path))
-        raise Forbidden()
+        raise NotFound()
     kind = files.FileKind(attachment.kind)
     try:
         # The group gets the cleaned file too: what it downloads is what everyone else reads.

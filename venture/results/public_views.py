@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from venture import permissions
@@ -105,6 +106,11 @@ def _render_objections(call: Call, record: ResultRecord, status: int = 200, form
     lodged = objections.of_call(db.session, call)
     # The call's rule behind objection:answer: asked once, not once per objection.
     answerable = {o.id: o for o in lodged} if permissions.can(current_user, "call:answer_objections", call) else {}
+    recused = permissions.recused_groups(current_user, call) if answerable else frozenset()
+    if recused:  # objection:answer: not against a proposal the organizer is recused from
+        kept_from = set(db.session.scalars(select(Proposal.id).where(Proposal.call_id == call.id,
+                                                                     Proposal.group_id.in_(sorted(recused)))))
+        answerable = {i: o for i, o in answerable.items() if o.proposal_id not in kept_from}
     for objection_id, objection in answerable.items():
         if objection_id not in answer_forms:
             data = None

@@ -71,6 +71,10 @@ OUTCOME_LABELS = {
     funding.Outcome.DOES_NOT_FIT: _l("Not funded: the request does not fit in what is left of the budget"),
 }
 
+SET_ASIDE_LABELS = {
+    "conflict": _l("not counted: a conflict of interest with the applicant group"),
+}
+
 NOTE_LABELS = {
     "trimmed": _l("highest and lowest totals dropped"),
     "incomplete": _l("fewer reviews than required"),
@@ -207,6 +211,24 @@ def counted_reviews(session: Session, call: Call) -> list[CountedReview]:
                                         criteria=scores),
             assignment_id=assignment_id, live=bool(live), version_no=version_no)
     return list(found.values())
+
+
+def set_aside_reviews(session: Session, call: Call) -> dict[int, list[tuple[int, str]]]:
+    """Proposal id -> (panel member, reason) of each submitted review that does
+    not count. The one reason so far is "conflict": the member is in conflict
+    with the applicant group (found, perhaps, after the review was given;
+    ``panels.conflicts`` then recorded it as set aside in the audit log)."""
+    conflicted = exists().where(Conflict.member_id == Assignment.member_id, Conflict.group_id == Proposal.group_id)
+    rows = session.execute(
+        select(Assignment.proposal_id, Assignment.member_id)
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .join(Review, Review.assignment_id == Assignment.id)
+        .where(*_eligible(call), Review.version_count > 0, conflicted)
+        .distinct().order_by(Assignment.proposal_id, Assignment.member_id)).all()
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for proposal_id, member_id in rows:
+        found[proposal_id].append((member_id, "conflict"))
+    return dict(found)
 
 
 def review_scores(session: Session, call: Call) -> list[aggregate.ReviewScore]:

@@ -1,9 +1,12 @@
 """The organizers' deliberation page: the result as the method computes it,
 with every number explained, and the moves that publish it.
 
-Everything here is guarded by call:manage: before the notice opens nothing
-of the result is shown anywhere else (the embargo). Organizers see the
-reviewers' names (they know their panel); nobody else reaches this page.
+Everything here is guarded by call:deliberate: the call's organizers (before
+the notice opens nothing of the result is shown anywhere else: the embargo),
+but not one recused from a proposal of the call (回避), since every line is
+ranked against the others; they are told another organizer must deliberate.
+Organizers see the reviewers' names (they know their panel); nobody else
+reaches this page.
 """
 from __future__ import annotations
 
@@ -16,12 +19,14 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from venture import permissions
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.money import yuan_to_fen
 from venture.core.timeutil import utcnow
 from venture.extensions import db
+from venture.panels import recusal
 from venture.proposals.models import Proposal
 from venture.results import forms
 from venture.results import services as results
@@ -35,6 +40,7 @@ def _call(call_id: str) -> Call:
     call = load_or_404(Call, call_id, "call:manage")
     if call.phase not in results.DELIBERATION_PHASES:
         raise NotFound()
+    permissions.require(current_user, "call:deliberate", call)
     return call
 
 
@@ -42,6 +48,7 @@ def _line(call: Call, proposal_id: str) -> Proposal:
     proposal = load_or_404(Proposal, proposal_id)
     if proposal.call_id != call.id:
         raise NotFound()
+    permissions.require(current_user, "proposal:oversee", proposal)
     return proposal
 
 
@@ -77,6 +84,7 @@ def _page(call: Call, status: int = 200, failed: Mapping[str, Any] | None = None
         open_objections=results.open_objection_count(db.session, call) if call.phase is Phase.NOTICE else 0,
         notice_over=call.notice_ends_at is not None and now >= call.notice_ends_at,
         outcome_label=results.outcome_label, note_labels=results.NOTE_LABELS,
+        set_aside=results.set_aside_reviews(db.session, call), set_aside_labels=results.SET_ASIDE_LABELS,
         component_form=forms.ComponentForm(formdata=None), adjust_form=forms.AdjustForm(formdata=None),
         open_form=open_form or forms.OpenNoticeForm(formdata=None), failed=failed or {},
         reasons=reasons or {},
@@ -87,7 +95,13 @@ def _page(call: Call, status: int = 200, failed: Mapping[str, Any] | None = None
 @bp.route("/calls/<call_id>/deliberation")
 @login_required
 def deliberation(call_id: str) -> Any:
-    return _page(_call(call_id))
+    call = load_or_404(Call, call_id, "call:manage")
+    if call.phase not in results.DELIBERATION_PHASES:
+        raise NotFound()
+    if not permissions.can(current_user, "call:deliberate", call):
+        return render_template("results/recused.html", call=call,
+                               recused=recusal.for_page(db.session, current_user, call)), 403
+    return _page(call)
 
 
 def _back(call: Call, anchor: str = "") -> Any:

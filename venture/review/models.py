@@ -130,6 +130,27 @@ class Conflict(Base):
     group: Mapped[Group] = relationship()
 
 
+class OrganizerTie(Base):
+    """An organizer's tie with a group that applied to a call (回避): they
+    stay away from its proposal there, and another organizer acts on it.
+    Declared by the organizer, or recorded from their membership of the group."""
+
+    __tablename__ = "organizer_ties"
+    # The unique constraint's index serves the one question asked: an organizer's ties in a call.
+    __table_args__ = (UniqueConstraint("call_id", "user_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    source: Mapped[ConflictSource] = mapped_column(_enum(ConflictSource, 12))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    group: Mapped[Group] = relationship()
+
+
 class Assignment(Base):
     """A proposal given to a panel member to review. A moved or withdrawn
     assignment keeps its row, ended, so the history stays readable."""

@@ -16,6 +16,7 @@ import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -369,7 +370,7 @@ def seats(session: Session, user: Any) -> list[Seat]:
     members = session.scalars(
         select(PanelMember).join(PoolExpert, PanelMember.expert_id == PoolExpert.id)
         .where(PoolExpert.user_id == user.id)
-        .options(selectinload(PanelMember.call).selectinload(Call.body))
+        .options(selectinload(PanelMember.call).selectinload(Call.body), selectinload(PanelMember.expert))
         .order_by(PanelMember.id.desc())).all()
     if not members:
         return []
@@ -392,6 +393,7 @@ def seats(session: Session, user: Any) -> list[Seat]:
                         .execution_options(populate_existing=True)).all()
     conflicted = {(row.member_id, row.group_id) for row in session.execute(
         select(Conflict.member_id, Conflict.group_id).where(Conflict.member_id.in_([m.id for m in members])))}
+    conflicted |= _conflicted_now(session, user, members, live)
     by_member: dict[int, list[Assignment]] = {}
     for assignment in live:
         by_member.setdefault(assignment.member_id, []).append(assignment)
@@ -414,6 +416,26 @@ def seats(session: Session, user: Any) -> list[Seat]:
                 waiting += 1
         found.append(Seat(member=member, assignments=rows, waiting=waiting))
     return found
+
+
+def _conflicted_now(session: Session, user: Any, members: Sequence[PanelMember],
+                    live: Sequence[Assignment]) -> set[tuple[int, int]]:
+    """(member, group) pairs the facts tie as they are now (membership, or an
+    affiliation matching the group's current name or credit code), as
+    ``permissions.assignment_open`` decides: two queries for the whole page."""
+    from venture.groups.models import Group
+    from venture.panels import conflicts
+
+    group_ids = {a.proposal.group_id for a in live}
+    if not group_ids:
+        return set()
+    groups = {row.id: row for row in session.execute(
+        select(Group.id, Group.name, Group.credit_code).where(Group.id.in_(sorted(group_ids))))}
+    member_of = conflicts.memberships_of(session, user.id)
+    affiliations = {member.id: conflicts.affiliations_of(member.expert) for member in members}
+    return {(member_id, group_id) for member_id, group_id in {(a.member_id, a.proposal.group_id) for a in live}
+            if group_id in groups
+            and conflicts.tie_with(groups[group_id], affiliations[member_id], member_of) is not None}
 
 
 def _latest_titles(session: Session, proposal_ids: set[int]) -> dict[int, str]:

@@ -17,12 +17,13 @@ from venture import permissions
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
+from venture.core.tokens import new_token
 from venture.extensions import db
 from venture.proposals import files, storage
 from venture.proposals.views import BROWSER_COOKIE, STASH_MAX_CHARS, _set_browser_cookie
 from venture.review import forms, scoring, services
 from venture.review.models import Assignment
-from venture.web import client_address, load_or_404
+from venture.web import client_address, load, load_or_404
 
 bp = Blueprint("review", __name__)
 
@@ -60,17 +61,21 @@ def stash_and_login(assignment_id: str) -> Response:
     verdict = limiter().hit(f"stash:addr:{client_address()}", 60, 3600)
     if not verdict.allowed:
         raise TooManyAttempts(verdict.retry_after)
-    assignment = load_or_404(Assignment, assignment_id)
-    data = {name: value for name, value in request.form.items(multi=False)
-            if name not in ("csrf_token", services.STASH_MARK) and isinstance(value, str)}
-    if sum(len(v) for v in data.values()) > STASH_MAX_CHARS:
-        data = {}
+    assignment = load(Assignment, assignment_id)
     browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
-    token = services.stash_form(db.session, assignment, data, browser)
+    # A missing assignment gets the same answer as one that exists (a token
+    # that keeps nothing): a logged-out visitor learns nothing from the address.
+    target = url_for("review.assignment", assignment_id=assignment_id, stash=new_token())
+    if assignment is not None:
+        data = {name: value for name, value in request.form.items(multi=False)
+                if name not in ("csrf_token", services.STASH_MARK) and isinstance(value, str)}
+        if sum(len(v) for v in data.values()) > STASH_MAX_CHARS:
+            data = {}
+        token = services.stash_form(db.session, assignment, data, browser)
+        target = url_for("review.assignment", assignment_id=assignment.id, stash=token)
     flash(_("Your session had expired. Log in again: what you typed is kept and will be put back "
             "in the form."), "info")
-    response = redirect(url_for("accounts.login", next=url_for("review.assignment", assignment_id=assignment.id,
-                                                                 stash=token)))
+    response = redirect(url_for("accounts.login", next=target))
     _set_browser_cookie(response, browser)
     return response
 

@@ -7,11 +7,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
+from venture import permissions
 from venture.calls.models import Call
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.timeutil import utcnow
 from venture.extensions import db
+from venture.panels import recusal
 from venture.proposals.models import Proposal, Screening
 from venture.screening import forms, services
 from venture.web import form_error, load_or_404
@@ -28,12 +30,13 @@ def index(call_id: str) -> Any:
 
 def _render(call: Call, posted: dict[int, forms.ScreeningForm] | None = None, status: int = 200) -> Any:
     now = utcnow()
-    proposals = services.submitted_proposals(db.session, call)
+    recused = recusal.for_page(db.session, current_user, call)
+    proposals = [p for p in services.submitted_proposals(db.session, call) if not recused.hides(p.group_id)]
     decision_forms = {p.id: (posted or {}).get(p.id) or _blank_form(p) for p in proposals}
     return render_template("screening/index.html", call=call, now=now, proposals=proposals,
                            forms=decision_forms, checks={p.id: services.condition_checks(p) for p in proposals},
                            counts=services.counts(proposals), closed_problem=services.phase_problem(call, now),
-                           Screening=Screening), status
+                           Screening=Screening, recused=recused), status
 
 
 def _blank_form(proposal: Proposal) -> forms.ScreeningForm:
@@ -50,6 +53,7 @@ def decide(call_id: str, proposal_id: str) -> Any:
     proposal = load_or_404(Proposal, proposal_id)
     if proposal.call_id != call.id:
         raise NotFound()
+    permissions.require(current_user, "proposal:oversee", proposal)
     form = forms.ScreeningForm()
     if form.validate_on_submit():
         try:
