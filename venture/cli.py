@@ -21,14 +21,21 @@ calls_cli = AppGroup("calls", help="Calls and their phases.")
 @calls_cli.command("tick")
 def calls_tick() -> None:
     """Record phase moves the clock has made (open calls past their closing
-    time become closed) and sweep expired stashed drafts. Run every minute."""
+    time become closed), sweep expired stashed drafts and remind funded
+    projects of their reports. Run every minute."""
     from venture.calls.services import close_due_calls
+    from venture.projects.reminders import send_reminders
     from venture.proposals.services import sweep_stashes
 
     closed = close_due_calls(db.session)
     swept = sweep_stashes(db.session)
+    from flask import current_app
+
+    # Mail and its links are rendered as in a request to the site's own address.
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        reminded = send_reminders(db.session)
     db.session.commit()
-    click.echo(f"closed {closed} calls, swept {swept} stashed drafts")
+    click.echo(f"closed {closed} calls, swept {swept} stashed drafts, {reminded} report reminders")
 
 
 @db_cli.command("upgrade")

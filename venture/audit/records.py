@@ -198,7 +198,14 @@ def _components(session: Session) -> int:
     return checked
 
 
-CHECKS = (_proposal_versions, _review_versions, _result_records, _adjustments, _components)
+def _funded_projects(session: Session) -> int:
+    """Plans, agreements, tranches, reports, evaluations and bars (``venture.projects.records``)."""
+    from venture.projects.records import check_all
+
+    return check_all(session, _Mismatch)
+
+
+CHECKS = (_proposal_versions, _review_versions, _result_records, _adjustments, _components, _funded_projects)
 
 
 def verify_records(session: Session) -> RecordCheck:

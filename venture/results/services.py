@@ -673,6 +673,9 @@ def finalise(session: Session, actor: User | None, call: Call, changes_reasons: 
     _seal(record, head)
     session.flush()
     _tell_groups(session, call, content, "results_published")
+    from venture.projects.services import create_projects  # every funded line becomes a project to follow
+
+    create_projects(session, actor, call, record, now)
     return record
 
 
