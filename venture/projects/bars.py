@@ -62,7 +62,9 @@ def _unlifted_bars(session: Session, body_id: int) -> list[ParticipationBar]:
 
 
 def screening_check(proposal: Any) -> Any:
-    """The automatic screening check: no bar on the group at its latest submission, nor now."""
+    """The automatic screening check for a group with a bar from this body: it
+    fails when the bar held at the proposal's latest submission or holds now.
+    None for a group that was never barred (there is nothing to check)."""
     from venture.screening.services import Check
 
     session = object_session(proposal)
@@ -70,8 +72,10 @@ def screening_check(proposal: Any) -> Any:
     latest = proposal.latest_version
     moments = [utcnow()] + ([latest.submitted_at] if latest is not None else [])
     bars = [bar for bar in _unlifted_bars(session, proposal.call.body_id) if bar.group_id == proposal.group_id]
+    if not bars:
+        return None
     bar = next((bar for moment in moments for bar in bars if bar.is_active(moment)), None)
     if bar is None:
-        return Check("bar", _l("Not barred by a failed evaluation"), True, _l("no bar"))
+        return Check("bar", _l("Not barred by a failed evaluation"), True, _l("the bar has ended"))
     return Check("bar", _l("Not barred by a failed evaluation"), False,
                  _l("barred until %(day)s", day=_day(bar)))

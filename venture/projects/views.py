@@ -286,7 +286,7 @@ def _render_report(project: Project, milestone: Milestone, form: Any, status: in
 @bp.route("/projects/<project_id>/reports/<milestone_id>", methods=["GET", "POST"])
 @login_required
 def report(project_id: str, milestone_id: str) -> Any:
-    project = _project(project_id, "project:view" if request.method == "GET" else "project:report")
+    project = _project(project_id, "project:report")
     milestone = _milestone(project, milestone_id)
     if request.method == "GET":
         return _render_report(project, milestone, _report_form(milestone))
@@ -462,12 +462,16 @@ def _render_budget(project: Project, form: Any = None, status: int = 200, decide
                            threshold=services.threshold_of(project)), status
 
 
-@bp.route("/projects/<project_id>/budget", methods=["GET", "POST"])
+@bp.route("/projects/<project_id>/budget")
 @login_required
 def budget(project_id: str) -> Any:
-    project = _project(project_id, "project:view" if request.method == "GET" else "project:report")
-    if request.method == "GET":
-        return _render_budget(project)
+    return _render_budget(_project(project_id, "project:view"))
+
+
+@bp.route("/projects/<project_id>/budget/changes", methods=["POST"])
+@login_required
+def request_budget_change(project_id: str) -> Any:
+    project = _project(project_id, "project:report")
     form = forms.BudgetChangeForm()
     form.from_line.choices = form.to_line.choices = [(line["index"], line["item"])
                                                      for line in services.budget_lines(project)]
@@ -484,7 +488,7 @@ def budget(project_id: str) -> Any:
     return _render_budget(project, form, 422)
 
 
-@bp.route("/projects/<project_id>/budget/<change_id>", methods=["POST"])
+@bp.route("/projects/<project_id>/budget/changes/<change_id>", methods=["POST"])
 @login_required
 def decide_budget(project_id: str, change_id: str) -> Any:
     project = _project(project_id, "project:manage")

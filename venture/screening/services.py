@@ -139,7 +139,9 @@ def condition_checks(proposal: Proposal) -> list[Check]:
 
     from venture.projects.bars import screening_check  # a failed evaluation bars the group for two years
 
-    checks.append(screening_check(proposal))
+    bar = screening_check(proposal)
+    if bar is not None:
+        checks.append(bar)
     return checks
 
 
