@@ -145,8 +145,8 @@ class PlanForm(FlaskForm):
 
     def spec(self) -> PlanSpec:
         months = int(self.project_months.data)
-        reports = [ReportSpec(f"p{month}", _("Progress report (month %(n)d)", n=month), month, MilestoneKind.PROGRESS)
-                   for month in self.progress_list()]
+        reports = [ReportSpec(f"p{month}", _("Progress report %(n)d", n=index), month, MilestoneKind.PROGRESS)
+                   for index, month in enumerate(self.progress_list(), start=1)]
         if self.midterm_month.data:
             reports.append(ReportSpec("midterm", _("Mid-term report"), int(self.midterm_month.data),
                                       MilestoneKind.MIDTERM))

@@ -54,6 +54,15 @@ def project_plan(call: Call) -> Any:
     return plans.spec_for(db.session, call)
 
 
+@bp.app_template_filter("plain_number")
+def plain_number(value: Any) -> str:
+    """A decimal without exponent or trailing zeros: 50, 33.5."""
+    from decimal import Decimal
+
+    text = format(Decimal(str(value)).normalize(), "f")
+    return text
+
+
 @bp.app_template_filter("iso_day")
 def iso_day(value: str | None) -> str:
     """A date kept as ISO text (in an agreement's content) as the reader's language writes it."""
