@@ -366,7 +366,7 @@ def test_tranches_are_released_only_when_their_condition_holds_and_never_paid_be
     assert status(first) is TrancheStatus.PLANNED, "a planned tranche is released before it is paid"
     move(first, action="release")
     assert status(first) is TrancheStatus.RELEASED
-    assert "released" in outbox(app, "owner0@example.org")[-1].body_text
+    assert "核准拨付" in outbox(app, "owner0@example.org")[-1].body_text, "released: in the owner's language"
     move(first, action="pay", paid_on=(today + timedelta(days=1)).isoformat(), reference="BANK-1")
     move(first, action="pay", paid_on=today.isoformat(), reference="BANK-1", paid_amount="3000.01")
     move(first, action="pay", paid_on=today.isoformat(), reference="")
@@ -524,7 +524,7 @@ def test_finalising_with_sheets_missing_needs_confirmation(app, world):
     with app.app_context():
         evaluation = db.session.get(Evaluation, evaluation_id)
         assert (evaluation.score, evaluation.band.value) == (Decimal("92.50"), "excellent")
-    assert "excellent" in outbox(app, "owner0@example.org")[-1].body_text.lower()
+    assert "优秀" in outbox(app, "owner0@example.org")[-1].body_text
 
 
 # A fail and the two-year bar ------------------------------------------------------------------------
@@ -612,7 +612,7 @@ def test_the_bar_holds_until_the_start_of_the_same_day_two_years_on(app, world):
     with app.test_request_context():
         call, group = db.session.get(Call, call_id), db.session.get(Group, world.results.groups[0])
         owner = user("owner0@example.org")
-        with pytest.raises(DomainError, match="may not apply"):
+        with pytest.raises(DomainError, match="不得申报"):
             proposals.start_proposal(db.session, owner, call, group, now=ends - timedelta(microseconds=1))
         proposal = proposals.start_proposal(db.session, owner, call, group, now=ends)
         assert proposal.id
@@ -633,7 +633,7 @@ def test_the_bar_holds_until_the_start_of_the_same_day_two_years_on(app, world):
             budget=[BudgetLine("x", 300_000, Decimal(1))], beneficiaries=3, district="天河区", theme="长者关爱"),
             draft.lock_version)
         proposals.add_attachment(db.session, other, draft, "a1", "b.pdf", pdf())
-        with pytest.raises(DomainError, match="may not apply"):
+        with pytest.raises(DomainError, match="不得申报"):
             proposals.submit(db.session, other, draft, confirmed_warnings=True)
         db.session.rollback()
 

@@ -31,25 +31,19 @@ def _day(bar: ParticipationBar) -> str:
     return format_day(bar.last_day, "long")
 
 
-def explain(bar: ParticipationBar) -> Any:
-    """Why the group is barred and until when, for the group and the organizers."""
-    project = bar.project
-    evaluation = bar.evaluation
-    if project is not None and evaluation is not None and evaluation.score is not None:
-        return _l("The project “%(title)s” (%(number)s) failed its %(stage)s with %(score)s points, so the group "
-                  "may not apply to this organizer's calls until %(day)s (included).",
-                  title=project.title, number=project.number, stage=evaluation.stage.label.lower(),
-                  score=format(evaluation.score, "f"), day=_day(bar))
-    return _l("The group may not apply to this organizer's calls until %(day)s (included).", day=_day(bar))
-
-
 def bar_problem(session: Session, body_id: int, group: Any, now: datetime | None = None) -> Any:
     """The refusal to show when a barred group starts or submits a proposal, or None."""
     bar = active_bar(session, body_id, group.id, now)
     if bar is None:
         return None
-    return _l("%(group)s may not apply to this organizer's calls until %(day)s (included): %(why)s",
-              group=group.name, day=_day(bar), why=explain(bar))
+    project, evaluation = bar.project, bar.evaluation
+    if project is not None and evaluation is not None and evaluation.score is not None:
+        return _l("%(group)s may not apply to this organizer's calls until %(day)s (included): its project "
+                  "“%(title)s” (%(number)s) failed its %(stage)s with %(score)s points.",
+                  group=group.name, day=_day(bar), title=project.title, number=project.number,
+                  stage=evaluation.stage.label.lower(), score=format(evaluation.score, "f"))
+    return _l("%(group)s may not apply to this organizer's calls until %(day)s (included).",
+              group=group.name, day=_day(bar))
 
 
 def _unlifted_bars(session: Session, body_id: int) -> list[ParticipationBar]:
