@@ -795,3 +795,80 @@ def test_audit_verify_names_a_changed_agreement_bar_or_report(app, world):
             db.session.execute(update(model).where(model.id == row.id).values(**original))
             db.session.commit()
     _chain_holds(app)
+
+
+# The demo -------------------------------------------------------------------------------------------
+
+def test_the_demo_has_projects_at_three_stages_and_refuses_the_barred_group(app):
+    from venture import demo
+
+    with app.test_request_context():
+        assert demo.load(db.session)
+        db.session.commit()
+    with app.app_context():
+        projects = db.session.scalars(select(Project).order_by(Project.result_rank)).all()
+        assert [p.stage for p in projects] == [ProjectStage.UNDER_WAY, ProjectStage.UNDER_WAY, ProjectStage.FAILED]
+        excellent, fresh, failed = projects
+        assert [(e.stage.value, e.band.value) for e in excellent.evaluations] == [("midterm", "excellent")]
+        assert [t.status for t in excellent.tranches] == [TrancheStatus.PAID, TrancheStatus.PAID, TrancheStatus.PLANNED]
+        assert fresh.agreement.accepted_at is not None and fresh.tranches[0].status is TrancheStatus.PAID
+        assert [t.status for t in failed.tranches] == [TrancheStatus.PAID, TrancheStatus.CUT, TrancheStatus.CUT]
+        assert [e.band.value for e in failed.evaluations] == ["fail"]
+        bar = db.session.scalar(select(ParticipationBar))
+        assert bar.group_id == failed.group_id and bar.is_active(utcnow())
+        owner_email = failed.group.owners[0].email
+        group_id = failed.group_id
+        open_call = db.session.scalar(select(Call.id).where(Call.phase == Phase.OPEN, Call.allow_grassroots.is_(False)))
+        assert verify(db.session).ok and verify_records(db.session).ok
+    client = Client(app, app.response_class, use_cookies=True)
+    login(client, owner_email, demo.PASSWORD)
+    refused = client.submit(f"/calls/{open_call}/apply", {"group": group_id}, headers=EN)
+    assert refused.status_code == 302 and refused.location == f"/calls/{open_call}"
+    page = client.get(refused.location, headers=EN).get_data(as_text=True)
+    assert "may not apply to this organizer" in page and "failed its mid-term evaluation" in page
+    assert "may not apply" in client.get("/my/projects", headers=EN).get_data(as_text=True)
+
+
+def test_the_organizers_list_does_not_grow_with_projects(app, world):
+    """Statements for the per-call list and the group's list, with two projects and with six."""
+    from tests.conftest import count_statements
+
+    organizer = _client(app, "organizer@example.org")
+    owner = _client(app, "owner0@example.org")
+    under_way(app, world.projects[0])
+    pages = {"organizer": (organizer, f"/calls/{world.call}/projects"), "group": (owner, "/my/projects")}
+    few = {name: count_statements(app, client, path) for name, (client, path) in pages.items()}
+    with app.app_context():
+        from venture.proposals.models import Proposal
+
+        template = db.session.get(Project, world.projects[0])
+        for index in range(4):
+            # Each copy stands on a proposal of its own (one project per proposal), in owner0's group's list.
+            proposal = Proposal(call_id=template.call_id, group_id=_extra_group(app, index), status="draft")
+            db.session.add(proposal)
+            db.session.flush()
+            copy = Project(call_id=template.call_id, proposal_id=proposal.id, group_id=template.group_id,
+                           number=f"COPY-{index}", title=f"副本{index}", approved_fen=template.approved_fen,
+                           budget=template.budget, promised=template.promised, stage=ProjectStage.UNDER_WAY,
+                           timezone=template.timezone, starts_on=template.starts_on, ends_on=template.ends_on)
+            for tranche in template.tranches:
+                copy.tranches.append(Tranche(position=tranche.position, label=tranche.label,
+                                             condition=tranche.condition, planned_fen=tranche.planned_fen))
+            for milestone in template.milestones:
+                copy.milestones.append(Milestone(position=milestone.position, key=milestone.key,
+                                                 title=milestone.title, kind=milestone.kind, due_on=milestone.due_on))
+            db.session.add(copy)
+        db.session.commit()
+    many = {name: count_statements(app, client, path) for name, (client, path) in pages.items()}
+    assert organizer.get(f"/calls/{world.call}/projects").get_data(as_text=True).count("副本") == 4
+    assert many == few, (few, many)
+
+
+def _extra_group(app, index):
+    from venture.groups.models import Group, GroupKind
+
+    group = Group(kind=GroupKind.GRASSROOTS, name=f"额外的队{index}", filed_with="居委会", contact_name="x",
+                  contact_phone="1", contact_email="x@example.org")
+    db.session.add(group)
+    db.session.flush()
+    return group.id
