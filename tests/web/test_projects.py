@@ -795,6 +795,12 @@ def test_audit_verify_names_a_changed_agreement_bar_or_report(app, world):
             db.session.execute(update(model).where(model.id == row.id).values(**original))
             db.session.commit()
     _chain_holds(app)
+    # A row the chain vouches for that is deleted is named as missing.
+    with app.app_context():
+        db.session.execute(ParticipationBar.__table__.delete())
+        db.session.commit()
+        result = verify_records(db.session)
+        assert not result.ok and result.table == "participation_bars" and "missing" in result.what
 
 
 # The demo -------------------------------------------------------------------------------------------

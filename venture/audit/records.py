@@ -202,7 +202,12 @@ def _funded_projects(session: Session) -> int:
     """Plans, agreements, tranches, reports, evaluations and bars (``venture.projects.records``)."""
     from venture.projects.records import check_all
 
-    return check_all(session, _Mismatch)
+    found: list[_Mismatch] = []
+    checked = check_all(session, lambda table, row_id, what: found.append(_Mismatch(table, row_id, what)),
+                        lambda table, what: found.append(_Mismatch(table, None, f"missing: {what}")))
+    if found:
+        raise found[0]
+    return checked
 
 
 CHECKS = (_proposal_versions, _review_versions, _result_records, _adjustments, _components, _funded_projects)
