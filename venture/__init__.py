@@ -89,6 +89,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(transparency)
     app.register_blueprint(api, url_prefix="/api/v1")
 
+    # Funded projects: agreements, reports, tranches, evaluations, bars.
+    from venture.projects.views import bp as projects
+
+    app.register_blueprint(projects)
+
 
 def _ensure_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):

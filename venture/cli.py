@@ -23,19 +23,24 @@ calls_cli = AppGroup("calls", help="Calls and their phases.")
 @calls_cli.command("tick")
 def calls_tick() -> None:
     """Record phase moves the clock has made (open calls past their closing
-    time become closed), sweep expired stashed drafts, and sign a checkpoint of
-    the audit chain when the newest is a day old. Run every minute."""
+    time become closed), sweep expired stashed drafts, remind funded projects
+    of their reports, and sign a checkpoint of the audit chain when the newest
+    is a day old. Run every minute."""
     from flask import current_app
 
     from venture.audit import checkpoints
     from venture.calls.services import close_due_calls
+    from venture.projects.reminders import send_reminders
     from venture.proposals.services import sweep_stashes
 
     closed = close_due_calls(db.session)
     swept = sweep_stashes(db.session)
+    # Mail and its links are rendered as in a request to the site's own address.
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        reminded = send_reminders(db.session)
     daily = checkpoints.make_daily(db.session, hours=current_app.config["AUDIT_CHECKPOINT_HOURS"])
     db.session.commit()
-    click.echo(f"closed {closed} calls, swept {swept} stashed drafts"
+    click.echo(f"closed {closed} calls, swept {swept} stashed drafts, {reminded} report reminders"
                + (f", signed a checkpoint of entry {daily.sequence}" if daily is not None else ""))
 
 

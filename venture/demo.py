@@ -125,6 +125,9 @@ def load(session: Session, only_if_empty: bool = True) -> bool:
     from venture import demo_review
 
     demo_review.load(session, users["organizer"], bureau, users)
+    from venture import demo_projects
+
+    demo_projects.load(session, users["organizer"], users)
     audit.record(session, None, "demo.loaded", object_type="site", object_id=None)
     return True
 

@@ -192,9 +192,10 @@ def results_stage(session: Session, organizer: User, body: OrganizingBody, users
     """Two earlier calls: one published, one in its public notice."""
     # Groups that have nothing before the call under review, so its blind review stays blind.
     groups = list(session.scalars(select(Group).where(Group.name.like("%号")).order_by(Group.id)))[22:30]
-    published = _past_call(session, organizer, body, "2025年幸福社区微民生项目（第二期）", 60, groups[:4], rng)
+    # Published long enough ago for its funded projects to have reached their mid-term (venture.demo_projects).
+    published = _past_call(session, organizer, body, "2025年幸福社区微民生项目（第二期）", 150, groups[:4], rng)
     notice = _past_call(session, organizer, body, "2026年幸福社区微民生项目（春季）", 25, groups[4:8], rng)
-    for call, reviewed_days_ago, notice_days_ago in ((published, 45, 30), (notice, 12, 3)):
+    for call, reviewed_days_ago, notice_days_ago in ((published, 135, 120), (notice, 12, 3)):
         _screen(session, organizer, call)
         _panel(session, organizer, call, users, size=4, decline=False)
         calls.transition(session, organizer, call, Phase.REVIEW)

@@ -8,6 +8,20 @@ from venture.core.models import Base
 from venture.groups.models import Group, GroupMembership
 from venture.invitations.models import Invitation
 from venture.mail.models import OutboxMail
+from venture.projects.models import (
+    Agreement,
+    BudgetChange,
+    Evaluation,
+    Evaluator,
+    Milestone,
+    ParticipationBar,
+    Project,
+    ProjectPlan,
+    Report,
+    ReportFile,
+    ReportVersion,
+    Tranche,
+)
 from venture.proposals.models import Attachment, Proposal, ProposalVersion, ReceiptCounter, StashedForm
 from venture.results.models import ComponentScore, FundingAdjustment, Objection, ResultRecord
 from venture.review.models import (
@@ -31,4 +45,6 @@ __all__ = [
     "Assignment", "Conflict", "OrganizerTie", "PanelDraw", "PanelMember", "Review", "ReviewVersion",
     "ComponentScore", "FundingAdjustment", "Objection", "ResultRecord", "RecoveryCode",
     "AuditCheckpoint",
+    "Agreement", "BudgetChange", "Evaluation", "Evaluator", "Milestone", "ParticipationBar", "Project", "ProjectPlan",
+    "Report", "ReportFile", "ReportVersion", "Tranche",
 ]

@@ -605,3 +605,7 @@ def _proposal_feedback(user: Any, proposal: Any) -> bool:
     # The membership query last: a list of proposals asks this for every row.
     return (proposal.version_count > 0 and proposal.call.phase is Phase.PUBLISHED
             and _is_member(user, proposal.group_id))
+
+
+# Funded projects: their rules live with their domain and are registered here, in the one table.
+from venture.projects import access as _project_access  # noqa: E402,F401

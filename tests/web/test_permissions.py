@@ -73,6 +73,19 @@ EXPECTED = {
     "proposal:oversee": {"organizer"},
     "call:deliberate": {"organizer", "recused_organizer"},
     "call:declare_ties": {"organizer", "recused_organizer"},
+    # Funded projects: the Team's project is under way; the reviewer is an invited evaluator of its open
+    # mid-term evaluation who has accepted and declared no tie (tests/project_builders.py:walk_project).
+    "project:view": {"member", "owner", "organizer", "admin"},
+    "project:manage": {"organizer"},
+    "project:accept_agreement": set(),  # already accepted
+    "project:report": {"member", "owner"},
+    "report_file:download": {"member", "owner", "organizer", "admin", "reviewer"},
+    "report:read": {"member", "owner", "organizer", "admin", "reviewer"},
+    "evaluator:view": {"reviewer"},
+    "evaluator:respond": set(),  # already answered
+    "evaluator:declare": {"reviewer"},
+    "evaluator:score": {"reviewer"},
+    "bar:lift": {"organizer"},
 }
 
 # Hidden rules: a refusal answers as a missing object would (404), except to the roles named here, who may
@@ -177,7 +190,12 @@ def world(app):
         db.session.flush()
         db.session.add(Conflict(member_id=conflicted.id, group_id=other_group.id, source=ConflictSource.DECLARED))
         db.session.commit()
-        return {"expert": expert.id, "member": member.id, "assignment": assignment.id,
+        group_id, body_id = group.id, body.id
+    from tests.project_builders import walk_project
+    project_ids = walk_project(app, body_id, group_id, "owner@example.org", "organizer@example.org",
+                               "reviewer@example.org")
+    with app.app_context():
+        return {**project_ids, "expert": expert.id, "member": member.id, "assignment": assignment.id,
                 "conflicted_assignment": conflicted_assignment.id, "group": group.id, "body": body.id, "call": call.id, "proposal": proposal.id,
                 "attachment": attachment.id, "comment": comment.id}
 
@@ -189,6 +207,17 @@ def _subject(role):
 
 
 def _object(action, ids):
+    from venture.projects.models import Evaluator, Milestone, ParticipationBar, Project, ReportFile
+    if action.startswith("project:"):
+        return db.session.get(Project, ids["project_id"])
+    if action.startswith("report_file:"):
+        return db.session.get(ReportFile, ids["file_id"])
+    if action.startswith("report:"):
+        return db.session.get(Milestone, ids["milestone_id"])
+    if action.startswith("evaluator:"):
+        return db.session.get(Evaluator, ids["evaluator_id"])
+    if action.startswith("bar:"):
+        return ParticipationBar(body_id=ids["body"], group_id=ids["group"])
     group = db.session.get(Group, ids["group"])
     if action == "objection:answer":
         from datetime import timedelta

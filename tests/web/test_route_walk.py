@@ -73,6 +73,29 @@ ACCESS = {
     "panels.move": {"organizer"}, "panels.stand_down": {"organizer"}, "panels.respond": {"reviewer"},
     "panels.conflicts": {"reviewer"}, "panels.withdraw": {"reviewer", "organizer"},
     "panels.organizer_ties": {"organizer"},
+    # Funded projects: the owner's group has a project under way (tests/project_builders.py:walk_project);
+    # its final report waits for review; the reviewer is an invited evaluator of its open mid-term
+    # evaluation, accepted and declared; "Other team" is barred.
+    "projects.plan": {"organizer"}, "projects.call_projects": {"organizer"},
+    "projects.call_projects_csv": {"organizer"}, "projects.call_projects_xlsx": {"organizer"},
+    "projects.mine": "signed_in", "projects.overview": {"owner", "organizer", "admin"},
+    "projects.agreement": {"owner", "organizer", "admin"}, "projects.issue_agreement": {"organizer"},
+    "projects.accept_agreement": set(),  # already accepted
+    "projects.report": {"owner"}, "projects.add_file": {"owner"}, "projects.remove_file": {"owner"},
+    "projects.file_visibility": {"owner"},
+    "projects.download": {"owner", "organizer", "admin", "reviewer"},
+    "projects.version": {"owner", "organizer", "admin", "reviewer"},
+    "projects.review": {"organizer"}, "projects.budget": {"owner", "organizer", "admin"},
+    "projects.request_budget_change": {"owner"}, "projects.decide_budget": {"organizer"},
+    "projects.move_tranche": {"organizer"}, "projects.open_evaluation": {"organizer"},
+    "projects.evaluation": {"owner", "organizer", "admin"}, "projects.invite_evaluator": {"organizer"},
+    "projects.score_myself": {"organizer"}, "projects.evaluator_conflict": {"organizer"},
+    "projects.satisfaction": {"organizer"}, "projects.finalise": {"organizer"},
+    "projects.my_evaluations": "signed_in", "projects.evaluator": {"reviewer"},
+    "projects.respond": set(),  # already answered
+    "projects.declare": {"reviewer"}, "projects.sheet": {"reviewer"},
+    "projects.body_bars": {"organizer"}, "projects.lift_bar": {"organizer"},
+    "api.projects": "public", "api.project": "public",
 }
 # Routes whose object's existence is private: a role refused answers 404, as for a missing object, unless it
 # is named here (it may know the object exists and is told it may not: 403). See permissions.rule(hidden=...).
@@ -151,6 +174,18 @@ def world(app):
             "token": "not-a-real-token", "filename": "css/venture.css", "objection_id": 1,
             **review_ids,
         }
+    from tests.project_builders import walk_project
+    ids.update(walk_project(app, body, group, "owner@example.org", "organizer@example.org", "reviewer@example.org"))
+    with app.app_context():
+        from datetime import timedelta
+
+        from venture.core.timeutil import utcnow
+        from venture.projects.models import ParticipationBar
+        bar = ParticipationBar(group_id=other_group, body_id=body, starts_at=utcnow() - timedelta(days=1),
+                               ends_at=utcnow() + timedelta(days=700))
+        db.session.add(bar)
+        db.session.commit()
+        ids["bar_id"] = bar.id
     return ids
 
 

@@ -182,3 +182,11 @@ def document(server: str) -> dict[str, Any]:
         "paths": PATHS,
         "components": {"schemas": SCHEMAS},
     }
+
+
+# Funded projects describe their own part of the API.
+from venture.projects.openapi import PATHS as _PROJECT_PATHS  # noqa: E402
+from venture.projects.openapi import SCHEMAS as _PROJECT_SCHEMAS  # noqa: E402
+
+SCHEMAS.update(_PROJECT_SCHEMAS)
+PATHS.update(_PROJECT_PATHS)

@@ -96,3 +96,7 @@ def checkpoints() -> Any:
 @bp.route("/openapi.json", endpoint="openapi")
 def openapi_document() -> Any:
     return jsonify(openapi.document(request.url_root.rstrip("/")))
+
+
+# Funded projects add their routes to this blueprint (same headers and error answers).
+from venture.projects import api as _project_api  # noqa: E402,F401

@@ -613,8 +613,15 @@ def _call_rules(session: Session, report: RecordCheck) -> None:
                             + (" …" if len(unfrozen) > 20 else ""))
 
 
+def _funded_projects(session: Session, report: RecordCheck) -> None:
+    """Plans, agreements, tranches, reports, evaluations and bars (``venture.projects.records``)."""
+    from venture.projects.records import check_all
+
+    report.checked += check_all(session, report.bad, report.gone)
+
+
 CHECKS = (_proposal_versions, _review_versions, _screening, _draws, _assignments, _result_records, _adjustments,
-          _components, _objections, _attachments, _call_rules)
+          _components, _objections, _attachments, _call_rules, _funded_projects)
 
 
 def verify_records(session: Session) -> RecordCheck:

@@ -332,6 +332,9 @@ def transition(session: Session, actor: User | None, call: Call, to: Phase,
         if call.closes_at <= now:
             raise InvalidTransition(_l("The closing time has passed; set a later one before opening."))
         call.published_at = now
+        from venture.projects.plans import freeze  # the plan for funded projects is published with the call
+
+        freeze(session, actor, call, now)
     elif to is Phase.CLOSED and now < call.closes_at:
         raise InvalidTransition(_l("The call closes by itself at its closing time."))
     elif to is Phase.CANCELLED and not reason.strip():

@@ -254,6 +254,15 @@ def _when(moment: datetime) -> str:
     return format_moment(moment, "medium")
 
 
+def _refuse_barred(session: Session, call: Call, group: Group, now: datetime) -> None:
+    """A group whose project failed an evaluation may not apply to that body's calls for two years."""
+    from venture.projects.bars import bar_problem
+
+    barred = bar_problem(session, call.body_id, group, now)
+    if barred is not None:
+        raise DomainError(barred, "group")
+
+
 def start_proposal(session: Session, actor: User, call: Call, group: Group,
                    now: datetime | None = None) -> Proposal:
     now = now or utcnow()
@@ -262,6 +271,7 @@ def start_proposal(session: Session, actor: User, call: Call, group: Group,
     problems = eligibility(call, group)
     if problems:
         raise DomainError(problems[0].message, "group")
+    _refuse_barred(session, call, group, now)
     existing = session.scalar(select(Proposal).where(Proposal.call_id == call.id, Proposal.group_id == group.id))
     if existing is not None:
         raise DomainError(_l("%(group)s already has a proposal for this call.", group=group.name), "group")
@@ -393,6 +403,7 @@ def submit(session: Session, actor: User, proposal: Proposal, *, confirmed_warni
     problems = submission_problems(proposal, now)
     if problems:
         raise DomainError(problems[0].message, problems[0].field)
+    _refuse_barred(session, call, proposal.group, now)
     if proposal.status is ProposalStatus.SUBMITTED and not has_unsubmitted_changes(proposal):
         raise DomainError(_l("Nothing has changed since your last submission."))
     if not confirmed_warnings and leak_findings(proposal):

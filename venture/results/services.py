@@ -697,6 +697,9 @@ def finalise(session: Session, actor: User | None, call: Call, changes_reasons: 
                          changes=[{"proposal": c["proposal"], "what": c["what"], "before": c["before"],
                                    "after": c["after"], "objection": c["objection"],
                                    "reason_sha256": reason_digest(c["reason"])} for c in changes])
+    from venture.projects.services import create_projects  # every funded line becomes a project to follow
+
+    create_projects(session, actor, call, record, now)
     head = audit.record(session, actor, "results.chain_head", record, call=call.id,
                         published_seq=event.seq, published_hash=event.entry_hash, fingerprint=record.fingerprint,
                         **{checkpoints.PROMISE: True})

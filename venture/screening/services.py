@@ -136,6 +136,12 @@ def condition_checks(proposal: Proposal) -> list[Check]:
     if call.themes:
         theme = content.get("theme", "") or ""
         checks.append(Check("theme", _l("Theme"), theme in call.themes, theme or _l("none given")))
+
+    from venture.projects.bars import screening_check  # a failed evaluation bars the group for two years
+
+    bar = screening_check(proposal)
+    if bar is not None:
+        checks.append(bar)
     return checks
 
 
