@@ -186,7 +186,10 @@ def _deliver_after_commit(ids: list[int]) -> None:
         from venture.mail.services import deliver_pending
 
         with app.app_context():
-            deliver_pending(db.session, ids=ids)
+            try:
+                deliver_pending(db.session, ids=ids)
+            except Exception:  # noqa: BLE001 - the change is committed; `mail send` retries
+                app.logger.exception("mail delivery after the request failed")
 
     if app.config["MAIL_BACKEND"] == "outbox" or app.testing:
         deliver()

@@ -9,7 +9,6 @@ the proposal's row so concurrent changes cannot lose a count.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from venture.core.errors import DomainError, NotAllowed
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.sanitize import render_markdown
+from venture.core.text import prose
 from venture.core.timeutil import utcnow
 from venture.groups.models import GroupMembership
 from venture.proposals.models import Proposal
@@ -51,12 +51,9 @@ _HELD_WORDS = "words:"
 
 # Rules ---------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def plain(text: str | None) -> str:
+def plain(value: str | None) -> str:
     """User text without control characters (PostgreSQL refuses NUL; none belong in prose)."""
-    return _CONTROL.sub("", text or "").strip()
+    return prose(value).strip()
 
 
 def clean_body(text: str | None) -> str:
