@@ -105,6 +105,12 @@ def _check_production(app: Flask) -> None:
         return
     if app.config["DEBUG"]:
         raise ConfigurationError("VENTURE_DEBUG must be off in production")
+    from venture.core.ratelimit import store_kind
+
+    if store_kind(app.config) == "memory":
+        raise ConfigurationError(
+            "RATE_LIMIT_STORE=memory counts attempts in each process: production needs the "
+            "database store (the default) or REDIS_URL")
     secret = str(app.config.get("SECRET_KEY") or "")
     if len(secret) < 32 or len(set(secret)) < 10:  # too short, or a repeated character
         raise ConfigurationError(

@@ -5,6 +5,7 @@ from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
 from venture.calls.models import Call, Criterion
 from venture.comments.models import Comment, CommentReport, SensitiveWord
 from venture.core.models import Base
+from venture.core.ratelimit import RateLimitCounter
 from venture.groups.models import Group, GroupMembership
 from venture.invitations.models import Invitation
 from venture.mail.models import OutboxMail
@@ -22,4 +23,5 @@ __all__ = [
     "Organizer", "OrganizingBody", "OutboxMail", "PoolExpert", "User", "metadata",
     "Assignment", "Conflict", "PanelDraw", "PanelMember", "Review", "ReviewVersion",
     "ComponentScore", "FundingAdjustment", "Objection", "ResultRecord", "RecoveryCode",
+    "RateLimitCounter",
 ]
