@@ -134,3 +134,31 @@ def test_a_failing_send_is_retried_with_back_off_a_limited_number_of_times(app, 
         db.session.commit()
     assert _deliver(app) == (0, 0), "given up after MAX_ATTEMPTS"
     assert _mail(app, fine).sent_at is not None
+
+
+# Dates at the ends of the calendar ----------------------------------------------------------
+
+EDGE_DATES = ["0001-01-01T00:00", "0001-01-01T07:59", "9999-12-31T23:59", "1899-12-31T12:00", "2101-01-01T00:00"]
+
+
+@pytest.mark.parametrize("when", EDGE_DATES)
+@pytest.mark.parametrize("field", ["opens_at", "closes_at"])
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York"])
+def test_a_call_date_at_the_ends_of_the_calendar_is_refused_with_a_message(app, when, field, zone):
+    client, body_id = _organizer(app)
+    form = call_form(timezone=zone, **{field: when})
+    response = client.submit(f"/bodies/{body_id}/calls/new", form, headers=EN)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Enter a date between the years 2000 and 2100." in page
+    assert f'value="{form["title"]}"' in page and when in page, "what was typed is kept"
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_a_review_deadline_at_the_ends_of_the_calendar_is_refused(app, when):
+    from tests.web.test_panels import ORGANIZER, as_user, panel_world
+
+    world = panel_world(app)
+    response = as_user(app, ORGANIZER).submit(f"/calls/{world['call']}/panel/due", {"due_at": when}, headers=EN)
+    assert response.status_code == 422
+    assert "Enter a date between the years 2000 and 2100." in response.get_data(as_text=True)

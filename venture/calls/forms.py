@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from venture.accounts.forms import COMMON_TIMEZONES
 from venture.calls.models import CALL_KIND_LABELS, DEFAULT_SECTIONS, Call, CallKind
 from venture.calls.services import CallRules, CriterionSpec
-from venture.core.forms import choices, finite, max_length, one_line, plain, strip
+from venture.core.forms import choices, finite, max_length, moment_in_range, one_line, plain, strip
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.money import fen_to_yuan, yuan_to_fen
 from venture.core.timeutil import local_to_utc, utc_to_local
@@ -88,9 +88,9 @@ class CallForm(FlaskForm):
     timezone = SelectField(_l("Time zone of the dates below"), choices=choices((z, z) for z in COMMON_TIMEZONES),
                            default="Asia/Shanghai")
     opens_at = DateTimeLocalField(_l("Opens at"), format="%Y-%m-%dT%H:%M",
-                                  validators=[InputRequired(_l("Enter a date and time."))])
+                                  validators=[InputRequired(_l("Enter a date and time.")), moment_in_range])
     closes_at = DateTimeLocalField(_l("Closes at"), format="%Y-%m-%dT%H:%M",
-                                   validators=[InputRequired(_l("Enter a date and time."))])
+                                   validators=[InputRequired(_l("Enter a date and time.")), moment_in_range])
     sections = TextAreaField(_l("Sections of a proposal"), validators=[max_length(3000)], filters=[plain],
                              render_kw={"rows": 7},
                              description=_l("One per line. Left empty, the usual sections for the kind of call are used."))

@@ -71,6 +71,18 @@ def finite(message: Any = None) -> Any:
     return check
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def moment_in_range(_form: Any, field: Any) -> None:
+    """Validator for a date and time field: between EARLIEST_YEAR and LATEST_YEAR.
+    Dates near the ends of the calendar (0001-01-01, 9999-12-31) overflow when
+    moved between time zones, and no call or deadline lies there."""
+    if field.data is not None and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise StopValidation(_l("Enter a date between the years %(first)d and %(last)d.",
+                                first=EARLIEST_YEAR, last=LATEST_YEAR))
+
+
 def year_not_in_future(_form: Any, field: Any) -> None:
     if field.data is not None and field.data > utcnow().year:
         raise ValidationError(_l("The year cannot be in the future."))
