@@ -162,3 +162,50 @@ def test_a_review_deadline_at_the_ends_of_the_calendar_is_refused(app, when):
     response = as_user(app, ORGANIZER).submit(f"/calls/{world['call']}/panel/due", {"due_at": when}, headers=EN)
     assert response.status_code == 422
     assert "Enter a date between the years 2000 and 2100." in response.get_data(as_text=True)
+
+
+# A forged Host header -------------------------------------------------------------------------
+
+FORGED = "http://forged-host.test"
+
+
+@pytest.mark.parametrize("app_config", [{"BASE_URL": "https://venture.example.org"}])
+def test_a_forged_host_header_never_reaches_an_absolute_link(app, client):
+    import json
+    import re
+
+    from tests.public_results_builders import make_results_world
+    from venture.calls.models import Phase
+
+    ids = make_results_world(app, Phase.NOTICE)
+    seen: list[str] = []
+    for path in ("/api/v1/calls", f"/api/v1/calls/{ids['call_id']}", f"/api/v1/calls/{ids['call_id']}/results",
+                 f"/api/v1/calls/{ids['call_id']}/objections", "/api/v1/openapi.json",
+                 f"/calls/{ids['call_id']}/results"):
+        for headers in ({}, {"X-Forwarded-Host": "forged-host.test", "Forwarded": "host=forged-host.test"}):
+            response = client.get(path, base_url=FORGED, headers=headers)
+            assert response.status_code == 200, path
+            body = response.get_data(as_text=True)
+            assert "forged-host.test" not in body, path
+            seen += re.findall(r"https?://[^\s\"'<]+", body if path.startswith("/api") else "")
+    ours = [url for url in seen if "venture.example.org" in url]
+    assert ours and all(url.startswith("https://venture.example.org") for url in ours)
+    document = client.get("/api/v1/openapi.json", base_url=FORGED).get_json()
+    assert document["servers"] == [{"url": "https://venture.example.org"}]
+    listed = client.get("/api/v1/calls", base_url=FORGED).get_json()["calls"]
+    assert all(call["links"]["self"].startswith("https://venture.example.org/api/v1/calls/") for call in listed)
+    assert json.dumps(listed).count("https://venture.example.org/") >= 2
+
+
+@pytest.mark.parametrize("app_config", [{"BASE_URL": "https://venture.example.org"}])
+def test_mail_links_use_the_configured_address_whatever_the_host_header(app, client):
+    make_user(app, "u@example.org")
+    import re
+
+    page = client.get("/password/forgot", base_url=FORGED).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    sent = client.post("/password/forgot", data={"email": "u@example.org", "csrf_token": token}, base_url=FORGED)
+    assert sent.status_code == 200
+    [sent] = outbox(app, "u@example.org")
+    assert "forged-host.test" not in sent.body_text
+    assert "https://venture.example.org/password/reset/" in sent.body_text
