@@ -14,8 +14,9 @@ Where the counters live (``RATE_LIMIT_STORE``):
   (tests, ``flask run``); production refuses to start with it, and so does
   gunicorn with more than one worker (see ``refuse_per_process``).
 
-Counters are written outside the request's transaction: a refused log-in
-rolls the request back, and its failure must still count.
+Counters are written outside the request's transaction, on connections of
+their own: a refused log-in rolls the request back, and its failure must
+still count.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, String, case, delete, literal, select, update
+from sqlalchemy import Engine, String, case, create_engine, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -240,7 +241,9 @@ def _database_engine(app: Flask) -> Engine:
 
     assert db.engine is not None, "the database is set up before the rate limiter"
     if db.engine.dialect.name != "sqlite":
-        return db.engine
+        # A pool of its own: a request holding a connection must never wait
+        # for a second one from the pool every waiting request holds.
+        return create_engine(db.engine.url, pool_pre_ping=True, pool_size=2, max_overflow=20)
     engine = make_engine("sqlite:///" + str(Path(app.instance_path) / "ratelimits.sqlite3"))
     table = RateLimitCounter.__table__
     with engine.begin() as connection:  # the file is the store's own: no migrations
