@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures of test_comments, imported to be used
 """Comments against flooding: edits are limited like posts, and the same
 text cannot be posted again and again in one place."""
 from __future__ import annotations

@@ -3,6 +3,7 @@ headers, a mail queue one bad message could block, dates at the ends of the
 calendar, a forged Host header."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from tests.builders import make_group
 from tests.conftest import login, make_user, outbox
-from tests.web.test_calls import _organizer, _only_call, call_form
+from tests.web.test_calls import _only_call, _organizer, call_form
 from tests.web.test_groups import grassroots
 from venture.core.timeutil import utcnow
 from venture.extensions import db
@@ -209,3 +210,16 @@ def test_mail_links_use_the_configured_address_whatever_the_host_header(app, cli
     [sent] = outbox(app, "u@example.org")
     assert "forged-host.test" not in sent.body_text
     assert "https://venture.example.org/password/reset/" in sent.body_text
+
+
+@pytest.mark.parametrize("given", ["abc\x85def", "a\x7fb", "<script>alert(1)</script>", "a" * 65,
+                                   "x\u2028y".encode().decode("latin-1")])
+def test_a_hostile_request_id_is_not_echoed(client, given):
+    response = client.get("/about", headers={"X-Request-Id": given})
+    assert response.status_code == 200
+    echoed = response.headers["X-Request-Id"]
+    assert echoed != given and re.fullmatch(r"[0-9a-f]{32}", echoed)
+
+
+def test_a_proxys_request_id_is_kept(client):
+    assert client.get("/about", headers={"X-Request-Id": "lb-7f3a.42:1"}).headers["X-Request-Id"] == "lb-7f3a.42:1"
