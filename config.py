@@ -75,8 +75,12 @@ DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai")
 DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_CN")
 LANGUAGES = ("zh_CN", "en")
 
-# Shared rate-limit counters between workers; in-process memory when unset.
+# Redis, for rate-limit counters shared by every worker on every server.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Where rate-limit counters live: "redis" (the default with REDIS_URL),
+# "database" (the default without: a table every worker shares) or "memory"
+# (one process only; refused in production and by gunicorn with several workers).
+RATE_LIMIT_STORE = os.environ.get("RATE_LIMIT_STORE", "")
 
 # Cookies. SESSION_COOKIE_SECURE follows HTTPS_ONLY (on by default in production).
 HTTPS_ONLY = _flag("HTTPS_ONLY", ENV == "production")
@@ -98,12 +102,18 @@ ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
 ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 65536)
 ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 2)
 
-# Log-in attempts allowed per account and per client address in LOGIN_WINDOW seconds.
+# Failed log-ins allowed in LOGIN_WINDOW seconds (see venture/accounts/attempts.py):
+# per account from one client address (and per trusted device), per client
+# address on any accounts, and per account from everywhere (past that, a new
+# device confirms the log-in through a link mailed to the account).
 LOGIN_LIMIT_PER_ACCOUNT = _int("LOGIN_LIMIT_PER_ACCOUNT", 10)
 LOGIN_LIMIT_PER_ADDRESS = _int("LOGIN_LIMIT_PER_ADDRESS", 30)
+LOGIN_LIMIT_ACCOUNT_TOTAL = _int("LOGIN_LIMIT_ACCOUNT_TOTAL", 50)
 LOGIN_WINDOW = _int("LOGIN_WINDOW", 15 * 60)
 # Other sensitive forms (register, password reset, invitations) per address per hour.
 FORM_LIMIT_PER_ADDRESS = _int("FORM_LIMIT_PER_ADDRESS", 20)
+# Reset links and "already registered" notes sent to one e-mail address per hour, whoever asks.
+RESET_MAILS_PER_ADDRESS = _int("RESET_MAILS_PER_ADDRESS", 5)
 
 VERIFY_TOKEN_HOURS = _int("VERIFY_TOKEN_HOURS", 72)
 RESET_TOKEN_MINUTES = _int("RESET_TOKEN_MINUTES", 60)

@@ -54,3 +54,11 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     from venture.search import analysis
 
     analysis.jieba_tokenizer()
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Refuse several workers that would each keep their own rate-limit
+    counters (the settings are read from the environment, as config.py does)."""
+    from venture.core.ratelimit import refuse_per_process
+
+    refuse_per_process(os.environ, server.cfg.workers)

@@ -118,6 +118,9 @@ def clear_database(app: Flask) -> None:
                 for table in tables:
                     connection.execute(text(f'DELETE FROM "{table}"'))
         engine.dispose()
+        counters = getattr(app.extensions["venture.ratelimit"].store, "engine", None)
+        if counters is not None:  # the rate limiter's own pool
+            counters.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,8 +17,34 @@ class ConfigurationError(RuntimeError):
     pass
 
 
+class Venture(Flask):
+    """Flask, with every absolute URL built on the configured ``BASE_URL``.
+
+    Flask builds them from the request's Host header, which the sender
+    chooses: links in the API, its OpenAPI ``servers``, feeds and printed
+    pages (and any cache in front of them) would point wherever a forged
+    request liked. The path still comes from the routing (with the script
+    root), so ``BASE_URL`` is the scheme and host only, as mail links use it.
+    """
+
+    def url_for(self, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+                _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
+        from flask import has_request_context
+
+        if has_request_context() and (_external or _scheme is not None):
+            path = super().url_for(endpoint, _anchor=_anchor, _method=_method, _external=False, **values)
+            return site_url(self, path)
+        return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
+                               _external=_external, **values)
+
+
+def site_url(app: Flask, path: str = "") -> str:
+    """An absolute address on this site: ``BASE_URL`` and a path."""
+    return str(app.config["BASE_URL"]).rstrip("/") + path
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(
+    app = Venture(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -112,6 +138,12 @@ def _check_production(app: Flask) -> None:
         return
     if app.config["DEBUG"]:
         raise ConfigurationError("VENTURE_DEBUG must be off in production")
+    from venture.core.ratelimit import store_kind
+
+    if store_kind(app.config) == "memory":
+        raise ConfigurationError(
+            "RATE_LIMIT_STORE=memory counts attempts in each process: production needs the "
+            "database store (the default) or REDIS_URL")
     secret = str(app.config.get("SECRET_KEY") or "")
     if len(secret) < 32 or len(set(secret)) < 10:  # too short, or a repeated character
         raise ConfigurationError(

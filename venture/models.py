@@ -5,6 +5,7 @@ from venture.bodies.models import Organizer, OrganizingBody, PoolExpert
 from venture.calls.models import Call, Criterion
 from venture.comments.models import Comment, CommentReport, SensitiveWord
 from venture.core.models import Base
+from venture.core.ratelimit import RateLimitCounter
 from venture.groups.models import Group, GroupMembership
 from venture.invitations.models import Invitation
 from venture.mail.models import OutboxMail
@@ -47,4 +48,5 @@ __all__ = [
     "AuditCheckpoint",
     "Agreement", "BudgetChange", "Evaluation", "Evaluator", "Milestone", "ParticipationBar", "Project", "ProjectPlan",
     "Report", "ReportFile", "ReportVersion", "Tranche",
+    "RateLimitCounter",
 ]

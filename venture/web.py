@@ -3,6 +3,7 @@ and the helpers views and templates share."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 import uuid
@@ -40,6 +41,7 @@ MAX_ID = 2**31 - 1  # the largest integer key PostgreSQL stores
 LOCALE_COOKIE = "lang"
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 log = logging.getLogger("venture.request")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 ERROR_TEXT = {
     400: (_l("Bad request"), _l("The request could not be understood. Check what you entered and try again.")),
@@ -155,7 +157,10 @@ def _load_user(handle: str) -> Any:
 # The request's life --------------------------------------------------------------
 
 def _start_request() -> None:
-    g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    # A proxy's request id is kept when it looks like one; anything else (it is
+    # echoed in a response header and in every log line) gets a fresh id.
+    given = request.headers.get("X-Request-Id", "")
+    g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     g.csp_nonce = secrets.token_urlsafe(16)
     g.mail_to_deliver = []
 
@@ -186,7 +191,10 @@ def _deliver_after_commit(ids: list[int]) -> None:
         from venture.mail.services import deliver_pending
 
         with app.app_context():
-            deliver_pending(db.session, ids=ids)
+            try:
+                deliver_pending(db.session, ids=ids)
+            except Exception:  # noqa: BLE001 - the change is committed; `mail send` retries
+                app.logger.exception("mail delivery after the request failed")
 
     if app.config["MAIL_BACKEND"] == "outbox" or app.testing:
         deliver()

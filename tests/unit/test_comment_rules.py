@@ -70,7 +70,7 @@ def test_a_comment_is_one_to_five_thousand_characters(ctx):
 
 
 def test_control_characters_are_dropped_but_lines_kept(ctx):
-    assert services.clean_body("a\x00b\x07c\r\nd\te") == "abc\r\nd\te"
+    assert services.clean_body("a\x00b\x07c\r\nd\te\u2028f") == "abc\nd\te\nf"  # every line break a newline
 
 
 def test_a_reason_is_required_and_short(ctx):

@@ -117,3 +117,46 @@ def test_no_secret_constant_in_the_code():
     for path in Path(venture.ROOT, "venture").rglob("*.py"):
         text = path.read_text()
         assert "SECRET_KEY = \"" not in text and "SECRET_KEY='" not in text, path
+
+
+def test_rate_limits_are_counted_in_the_database_unless_redis_is_configured(tmp_path):
+    from venture.audit.signing import main
+    from venture.core.ratelimit import DatabaseStore, store_kind
+
+    assert main([str(tmp_path / "audit-signing.key")]) == 0
+    app = create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://",
+                      "SECRET_KEY": STRONG, "DEBUG": False, "REDIS_URL": "", "RATE_LIMIT_STORE": ""})
+    assert isinstance(app.extensions["venture.ratelimit"].store, DatabaseStore)
+    assert store_kind({"REDIS_URL": "redis://127.0.0.1:6379/0"}) == "redis"
+    with pytest.raises(ConfigurationError, match="REDIS_URL"):
+        store_kind({"RATE_LIMIT_STORE": "redis"})
+    with pytest.raises(ConfigurationError, match="RATE_LIMIT_STORE"):
+        store_kind({"RATE_LIMIT_STORE": "memcached"})
+
+
+def test_production_refuses_per_process_rate_limit_counters(tmp_path):
+    from venture.audit.signing import main
+
+    assert main([str(tmp_path / "audit-signing.key")]) == 0
+    with pytest.raises(ConfigurationError, match="RATE_LIMIT_STORE=memory"):
+        create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://",
+                    "SECRET_KEY": STRONG, "DEBUG": False, "RATE_LIMIT_STORE": "memory"})
+
+
+def test_gunicorn_refuses_several_workers_with_per_process_counters(tmp_path):
+    """In any environment: 5 workers each counting for themselves let 5 times the limit through."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import venture
+
+    root = Path(venture.ROOT)
+    env = {**os.environ, "RATE_LIMIT_STORE": "memory", "WEB_CONCURRENCY": "5", "BIND": "127.0.0.1:0",
+           "VENTURE_ENV": "development", "VENTURE_INSTANCE": str(tmp_path), "REDIS_URL": ""}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    started = subprocess.run([str(gunicorn), "--config", str(root / "gunicorn.conf.py"), "venture:create_app()"],
+                             cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert started.returncode != 0
+    assert "5 workers with RATE_LIMIT_STORE=memory" in started.stderr

@@ -32,7 +32,7 @@ ACCESS = {
     "accounts.resend_verification": "signed_in", "accounts.settings": "signed_in",
     "accounts.change_password": "signed_in", "accounts.change_email": "signed_in",
     "accounts.delete_account": "signed_in",
-    "accounts.login_verify": "public", "accounts.two_factor": "signed_in",
+    "accounts.login_verify": "public", "accounts.confirm_login": "public", "accounts.two_factor": "signed_in",
     "accounts.personal_data": "signed_in", "accounts.personal_data_json": "signed_in",
     "groups.mine": "signed_in", "groups.create": "signed_in",
     "groups.show": {"owner", "admin"}, "groups.edit": {"owner"}, "groups.invite": {"owner"},

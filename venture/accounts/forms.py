@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
-from venture.core.forms import choices, email_field, max_length, strip
+from venture.core.forms import choices, email_field, max_length, one_line
 from venture.core.l10n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
@@ -23,7 +23,7 @@ def _password(label: object, autocomplete: str = "new-password") -> PasswordFiel
 
 class RegisterForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), max_length(80)],
-                               filters=[strip], render_kw={"autocomplete": "name"},
+                               filters=[one_line], render_kw={"autocomplete": "name"},
                                description=_l("Shown with your comments. You may use a nickname."))
     email = email_field(_l("E-mail address"), validators=[DataRequired(REQUIRED)])
     password = _password(_l("Password"))
@@ -69,7 +69,7 @@ class ChangeEmailForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), max_length(80)],
-                               filters=[strip], render_kw={"autocomplete": "name"})
+                               filters=[one_line], render_kw={"autocomplete": "name"})
     locale = SelectField(_l("Language"), choices=choices([("", _l("As my browser asks")),
                                                            ("zh_CN", "中文"), ("en", "English")]))
     timezone = SelectField(_l("Time zone"), choices=choices((z, z) for z in COMMON_TIMEZONES))

@@ -105,12 +105,15 @@ class LoginSession(Base):
 
 class AccountToken(Base):
     """A single-use, expiring secret sent by e-mail: verify an address, reset
-    a password, confirm a new address (``new_email`` then holds it)."""
+    a password, confirm a new address (``new_email`` then holds it), confirm a
+    log-in from a new device while the account is under attack.
+    ``state_digest`` is ``accounts.services.account_state`` when it was
+    issued: the link stops working when the address or password changes."""
 
     __tablename__ = "account_tokens"
     __table_args__ = (
         CheckConstraint(
-            "purpose IN ('verify_email', 'reset_password', 'change_email')",
+            "purpose IN ('verify_email', 'reset_password', 'change_email', 'confirm_login')",
             name="known_purpose",
         ),
         Index("ix_account_tokens_user_purpose", "user_id", "purpose"),
@@ -124,6 +127,7 @@ class AccountToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    state_digest: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
 

@@ -1,6 +1,8 @@
 """Every change to an account: check, change, audit, flush. Never commits."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import timedelta
 from typing import Any
 
@@ -8,14 +10,14 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from venture.accounts import passwords
+from venture.accounts import attempts, passwords
 from venture.accounts.models import AccountToken, LoginSession, User
 from venture.audit import services as audit
 from venture.core.errors import DomainError
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.timeutil import utcnow
-from venture.core.tokens import new_token, token_digest
+from venture.core.tokens import digests_equal, new_token, token_digest
 from venture.groups.models import MemberRole
 from venture.mail import services as mail
 
@@ -26,6 +28,14 @@ def normalise_email(email: str) -> str:
 
 def find_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def account_state(user: User) -> str:
+    """A keyed digest of what a link mailed to the account vouches for: its
+    address and its password. A link issued before either changed (a reset
+    link read in an old mailbox, a stolen one) no longer matches."""
+    message = "\0".join((str(user.id), user.email or "", user.password_hash or ""))
+    return hmac.new(str(current_app.config["SECRET_KEY"]).encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def _check_new_password(password: str, email: str | None, name: str | None) -> None:
@@ -42,17 +52,22 @@ def register(session: Session, email: str, display_name: str, password: str,
 
     If the address is already registered, nothing is created and the owner
     of the address gets a note instead, so the answer on screen is the same
-    either way and reveals nothing. Returns (user or None, queued mail).
+    either way and reveals nothing. Both ways do the same expensive work (the
+    password is hashed, one mail is queued), so the time taken does not tell
+    them apart either. Returns (user or None, queued mail).
     """
     email = normalise_email(email)
     _check_new_password(password, email, display_name)
+    password_hash = passwords.hash_password(password)
     existing = find_by_email(session, email)
     if existing is not None:
+        if not limiter().hit(f"register:to:{email}", current_app.config["RESET_MAILS_PER_ADDRESS"], 3600).allowed:
+            return None, None  # the owner has been told often enough this hour
         note = mail.queue(session, email, "already_registered", existing.locale or locale,
                           user=existing)
         return None, note
     user = User(email=email, display_name=display_name.strip(),
-                password_hash=passwords.hash_password(password), locale=locale,
+                password_hash=password_hash, locale=locale,
                 timezone=current_app.config["DEFAULT_TIMEZONE"])
     session.add(user)
     session.flush()
@@ -77,7 +92,8 @@ def _issue_token(session: Session, user: User, purpose: str, lifetime: timedelta
     )
     token = new_token()
     session.add(AccountToken(user_id=user.id, purpose=purpose, token_digest=token_digest(token),
-                             new_email=new_email, expires_at=utcnow() + lifetime))
+                             new_email=new_email, expires_at=utcnow() + lifetime,
+                             state_digest=account_state(user)))
     session.flush()
     return token
 
@@ -87,6 +103,8 @@ def _valid_token(session: Session, token: str, purpose: str) -> AccountToken | N
     if (found is None or found.purpose != purpose or found.used_at is not None
             or found.expires_at <= utcnow() or found.user.is_deleted):
         return None
+    if not found.state_digest or not digests_equal(found.state_digest, account_state(found.user)):
+        return None  # the password or the address changed since the link was sent
     return found
 
 
@@ -109,25 +127,58 @@ def verify_email(session: Session, token: str) -> User:
 
 # Signing in and out ------------------------------------------------------------
 
-def authenticate(session: Session, email: str, password: str, address: str) -> User:
-    """Check a log-in. Counts attempts per account and per address; the same
-    message for an unknown address and a wrong password."""
+class MailCheckNeeded(DomainError):
+    """Many failed attempts on the account: a new device signs in through a
+    link mailed to the account, whatever the password typed."""
+
+    def __init__(self) -> None:
+        super().__init__(_l("There have been many failed attempts to log in to this account, so a new device "
+                            "needs a confirmation by e-mail. If the password you typed is right, we have sent "
+                            "a link to the account's e-mail address: open it on this device to log in."))
+
+
+def authenticate(session: Session, email: str, password: str, address: str,
+                 device_cookie: str | None = None) -> User:
+    """Check a log-in: the same message for an unknown address and a wrong
+    password. Only failures count against the limits (see ``attempts``);
+    raises ``TooManyAttempts`` where a limit is reached and
+    ``MailCheckNeeded`` when the account needs a mailed confirmation."""
     email = normalise_email(email)
-    config = current_app.config
-    window = config["LOGIN_WINDOW"]
-    rl = limiter()
-    for key, limit in ((f"login:acct:{email}", config["LOGIN_LIMIT_PER_ACCOUNT"]),
-                       (f"login:addr:{address}", config["LOGIN_LIMIT_PER_ADDRESS"])):
-        verdict = rl.hit(key, limit, window)
-        if not verdict.allowed:
-            raise TooManyAttempts(verdict.retry_after)
     user = find_by_email(session, email)
-    if not passwords.check_password(user.password_hash if user else None, password) or user is None:
+    device = attempts.trusted_device(device_cookie, user.id if user else None,
+                                     account_state(user) if user else None)
+    attempt = attempts.begin(email, address, device)
+    right = passwords.check_password(user.password_hash if user else None, password) and user is not None
+    if not right:
+        attempt.failed()
+    if attempt.needs_mail_check:
+        if right and user is not None:
+            attempt.succeeded()
+            send_login_confirmation(session, user)
+        raise MailCheckNeeded()
+    if not right or user is None:
         raise DomainError(_l("The e-mail address or password is not right."))
-    rl.reset(f"login:acct:{email}")
+    attempt.succeeded()
     if user.password_hash and passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return user
+
+
+def send_login_confirmation(session: Session, user: User) -> Any:
+    token = _issue_token(session, user, "confirm_login",
+                         timedelta(minutes=current_app.config["RESET_TOKEN_MINUTES"]))
+    return mail.queue(session, user.email or "", "confirm_login", user.locale, user=user, token=token)
+
+
+def confirm_login(session: Session, token: str) -> User:
+    """Use a mailed log-in link: the device that opens it may sign in."""
+    found = _valid_token(session, token, "confirm_login")
+    if found is None:
+        raise DomainError(_l("This link is invalid, already used or expired. Log in to ask for a new one."))
+    found.used_at = utcnow()
+    audit.record(session, found.user, "account.login_confirmed_by_mail", found.user)
+    session.flush()
+    return found.user
 
 
 def start_login_session(session: Session, user: User, remember: bool) -> str:
@@ -173,14 +224,22 @@ def end_all_login_sessions(session: Session, user: User, keep: str | None = None
 
 # Passwords ---------------------------------------------------------------------
 
-def request_password_reset(session: Session, email: str, address: str) -> Any:
-    """Mail a reset link if the address has an account; say nothing either way."""
+def request_password_reset(session: Session, email: str, address: str, locale: str | None = None) -> Any:
+    """Mail a reset link if the address has an account, and a note saying
+    there is none if it has not: the answer on screen is the same, and so is
+    the work done (one lookup, one token drawn, one mail queued). At most
+    ``RESET_MAILS_PER_ADDRESS`` mails an hour go to one address, whoever asks;
+    past that nothing is sent, so nobody can flood a mailbox."""
     verdict = limiter().hit(f"reset:addr:{address}", current_app.config["FORM_LIMIT_PER_ADDRESS"], 3600)
     if not verdict.allowed:
         raise TooManyAttempts(verdict.retry_after)
+    email = normalise_email(email)
     user = find_by_email(session, email)
-    if user is None:
+    if not limiter().hit(f"reset:to:{email}", current_app.config["RESET_MAILS_PER_ADDRESS"], 3600).allowed:
         return None
+    if user is None:
+        new_token()  # drawn and thrown away: the same work as for an account
+        return mail.queue(session, email, "reset_unknown", locale, email=email)
     token = _issue_token(session, user, "reset_password",
                          timedelta(minutes=current_app.config["RESET_TOKEN_MINUTES"]))
     return mail.queue(session, user.email or "", "reset_password", user.locale, user=user, token=token)
@@ -198,6 +257,8 @@ def reset_password(session: Session, token: str, password: str) -> User:
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
     end_all_login_sessions(session, user)
+    # The owner proved they read the account's mail: a guessing attack's lock on new devices ends.
+    limiter().reset(f"login:acct:{user.email}")
     audit.record(session, user, "account.password_reset", user)
     session.flush()
     return user

@@ -66,7 +66,7 @@ def _pending() -> dict[str, Any] | None:
 
 
 def _limit_second_factor(user: User) -> None:
-    """Counted like log-in attempts, per account and per address; wrong codes count."""
+    """Counted like log-in attempts, per account and per address; a right code is taken back."""
     config = current_app.config
     rl = limiter()
     for key, limit in ((f"2fa:acct:{user.id}", config["LOGIN_LIMIT_PER_ACCOUNT"]),
@@ -96,6 +96,7 @@ def login_verify() -> Any:
             form_error(form, error)
         else:
             limiter().reset(f"2fa:acct:{user.id}")
+            limiter().refund(f"2fa:addr:{client_address()}")  # only wrong codes count against the address
             response = finish_login(user, bool(pending.get("remember")), pending.get("next"))
             if used == "recovery":
                 flash(_("You logged in with a recovery code; it cannot be used again. Recovery codes "

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from venture.accounts import forms, services
+from venture.accounts import attempts, forms, services
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
@@ -99,7 +99,10 @@ def login() -> Any:
     if form.validate_on_submit():
         try:
             user = services.authenticate(db.session, form.email.data, form.password.data,
-                                         client_address())
+                                         client_address(), request.cookies.get(attempts.DEVICE_COOKIE))
+        except services.MailCheckNeeded as error:
+            # The same page for a right and a wrong password; 200, so a mailed link is kept.
+            return render_template("accounts/login_check_inbox.html", message=error.message)
         except DomainError as error:
             flash(str(error.message), "error")
         else:
@@ -122,16 +125,49 @@ def finish_login(user: Any, remember: bool, next_url: str | None) -> Any:
     session.clear()
     login_user(user, remember=remember, duration=_remember_duration())
     response = redirect(safe_next(next_url))
+    _trust_device(response, user)
     if user.locale:
         response.set_cookie(LOCALE_COOKIE, user.locale, max_age=365 * 86400,
                             samesite="Lax", httponly=True)
     return response
 
 
+def _trust_device(response: Any, user: Any) -> None:
+    """This browser is trusted for the account as it is now (see ``attempts``):
+    locks on its network address do not stop it."""
+    response.set_cookie(attempts.DEVICE_COOKIE,
+                        attempts.device_cookie(request.cookies.get(attempts.DEVICE_COOKIE), user.id,
+                                               services.account_state(user)),
+                        max_age=attempts.DEVICE_DAYS * 86400, samesite="Lax", httponly=True,
+                        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]))
+
+
 def _remember_duration() -> Any:
     from datetime import timedelta
 
     return timedelta(days=current_app.config["REMEMBER_DAYS"])
+
+
+@bp.route("/login/confirm/<token>", methods=["GET", "POST"])
+def confirm_login(token: str) -> Any:
+    """The link mailed when an account under attack is entered from a new device."""
+    form = forms.ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            user = services.confirm_login(db.session, token)
+        except DomainError as error:
+            return render_template("accounts/link_invalid.html", message=error.message), 400
+        from venture.accounts import twofactor
+        from venture.accounts.twofactor_views import ask_second_factor
+
+        if twofactor.is_enabled(user):
+            return ask_second_factor(user, False, None)
+        return finish_login(user, False, None)
+    if services.peek_token(db.session, token, "confirm_login") is None:
+        return render_template("accounts/link_invalid.html",
+                               message=_("This link is invalid, already used or expired. "
+                                         "Log in to ask for a new one.")), 404
+    return render_template("accounts/confirm_login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -148,7 +184,7 @@ def logout() -> Any:
 def forgot_password() -> Any:
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(db.session, form.email.data, client_address())
+        services.request_password_reset(db.session, form.email.data, client_address(), locale_code())
         return render_template("accounts/reset_sent.html", email=form.email.data)
     if request.method == "POST":
         return _invalid("accounts/forgot_password.html", form=form)
@@ -208,7 +244,9 @@ def change_password() -> Any:
             form_error(form, error)
         else:
             flash(_("Your password is changed. Other devices have been logged out."), "success")
-            return redirect(url_for("accounts.settings"))
+            response = redirect(url_for("accounts.settings"))
+            _trust_device(response, current_user)  # trusted as of the new password
+            return response
     if request.method == "POST":
         return _invalid("accounts/change_password.html", form=form)
     return render_template("accounts/change_password.html", form=form)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException, NotFound
 
+from venture import site_url
 from venture.api import openapi, serialise
 from venture.calls.models import Call, Phase
 from venture.core.timeutil import utcnow
@@ -95,7 +96,7 @@ def checkpoints() -> Any:
 
 @bp.route("/openapi.json", endpoint="openapi")
 def openapi_document() -> Any:
-    return jsonify(openapi.document(request.url_root.rstrip("/")))
+    return jsonify(openapi.document(site_url(current_app, request.script_root)))  # never the Host header
 
 
 # Funded projects add their routes to this blueprint (same headers and error answers).

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 from venture.accounts.forms import COMMON_TIMEZONES
 from venture.calls.models import CALL_KIND_LABELS, DEFAULT_SECTIONS, Call, CallKind
 from venture.calls.services import CallRules, CriterionSpec
-from venture.core.forms import choices, finite, max_length, plain, strip
+from venture.core.forms import choices, finite, max_length, moment_in_range, one_line, plain, strip
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.money import fen_to_yuan, yuan_to_fen
 from venture.core.timeutil import local_to_utc, utc_to_local
@@ -53,8 +53,8 @@ def _money(label: Any, **kwargs: Any) -> DecimalField:
 
 
 class CriterionForm(Form):
-    name = StringField(_l("Criterion"), validators=[max_length(120)], filters=[strip])
-    guidance = StringField(_l("Guidance for reviewers"), validators=[max_length(1000)], filters=[strip])
+    name = StringField(_l("Criterion"), validators=[max_length(120)], filters=[one_line])
+    guidance = StringField(_l("Guidance for reviewers"), validators=[max_length(1000)], filters=[one_line])
     weight = IntegerField(_l("Weight (%)"), validators=[Optional(), NumberRange(min=1, max=100)],
                           render_kw={"inputmode": "numeric"})
     max_points = DecimalField(_l("Maximum points"), places=1,
@@ -68,7 +68,7 @@ class CriterionForm(Form):
 class CallForm(FlaskForm):
     kind = RadioField(_l("Kind of call"), choices=choices((k.value, label) for k, label in CALL_KIND_LABELS.items()),
                       validators=[DataRequired(REQUIRED)], default=CallKind.SOCIAL_VENTURE.value)
-    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), max_length(200)], filters=[strip])
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), max_length(200)], filters=[one_line])
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(REQUIRED), max_length(1000)],
                             filters=[strip], render_kw={"rows": 3},
                             description=_l("One or two sentences shown in the list of calls."))
@@ -88,9 +88,9 @@ class CallForm(FlaskForm):
     timezone = SelectField(_l("Time zone of the dates below"), choices=choices((z, z) for z in COMMON_TIMEZONES),
                            default="Asia/Shanghai")
     opens_at = DateTimeLocalField(_l("Opens at"), format="%Y-%m-%dT%H:%M",
-                                  validators=[InputRequired(_l("Enter a date and time."))])
+                                  validators=[InputRequired(_l("Enter a date and time.")), moment_in_range])
     closes_at = DateTimeLocalField(_l("Closes at"), format="%Y-%m-%dT%H:%M",
-                                   validators=[InputRequired(_l("Enter a date and time."))])
+                                   validators=[InputRequired(_l("Enter a date and time.")), moment_in_range])
     sections = TextAreaField(_l("Sections of a proposal"), validators=[max_length(3000)], filters=[plain],
                              render_kw={"rows": 7},
                              description=_l("One per line. Left empty, the usual sections for the kind of call are used."))
@@ -121,7 +121,7 @@ class CallForm(FlaskForm):
         _l("Share of the final score from a component entered by the organizers (%)"), default=0,
         validators=[Optional(), NumberRange(min=0, max=90)], render_kw={"inputmode": "numeric"},
         description=_l("0 for none. For example 30: the final score is 30% the component and 70% the reviews."))
-    component_label = StringField(_l("What the component is"), validators=[max_length(120)], filters=[strip],
+    component_label = StringField(_l("What the component is"), validators=[max_length(120)], filters=[one_line],
                                   description=_l("For example: the group's earlier evaluation record."))
     disagreement_threshold = DecimalField(
         _l("Reviewers disagree when their totals lie more than this many points apart"), places=2,

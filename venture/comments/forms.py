@@ -5,7 +5,7 @@ from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from venture.comments.services import MAX_BODY_CHARS, MAX_REASON_CHARS, MAX_WORD_CHARS
-from venture.core.forms import max_length, strip
+from venture.core.forms import max_length, one_line, strip
 from venture.core.l10n import lazy_gettext as _l
 
 REQUIRED = _l("This field is required.")
@@ -45,7 +45,7 @@ class ActionForm(FlaskForm):
 
 class SensitiveWordForm(FlaskForm):
     word = StringField(_l("Sensitive word"), validators=[DataRequired(REQUIRED), max_length(MAX_WORD_CHARS)],
-                       filters=[strip],
+                       filters=[one_line],
                        description=_l("New comments containing it (in any letter case) wait for a moderator "
                                       "before they appear. Comments already published are not affected."))
 

@@ -9,7 +9,7 @@ the proposal's row so concurrent changes cannot lose a count.
 """
 from __future__ import annotations
 
-import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +30,7 @@ from venture.core.errors import DomainError, NotAllowed
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.sanitize import render_markdown
+from venture.core.text import prose
 from venture.core.timeutil import utcnow
 from venture.groups.models import GroupMembership
 from venture.proposals.models import Proposal
@@ -41,6 +42,7 @@ MAX_BODY_CHARS = 5000
 MAX_REASON_CHARS = 500
 MAX_WORD_CHARS = 60
 EDIT_WINDOW = timedelta(seconds=permissions.COMMENT_EDIT_WINDOW_SECONDS)
+REPEAT_WINDOW = timedelta(days=7)
 PRE_MODERATION = "pre"
 
 # Why a comment is held, stored in ``Comment.held_reason``: "pre" (the call
@@ -51,12 +53,9 @@ _HELD_WORDS = "words:"
 
 # Rules ---------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def plain(text: str | None) -> str:
+def plain(value: str | None) -> str:
     """User text without control characters (PostgreSQL refuses NUL; none belong in prose)."""
-    return _CONTROL.sub("", text or "").strip()
+    return prose(value).strip()
 
 
 def clean_body(text: str | None) -> str:
@@ -131,16 +130,45 @@ def posting_limits(user: User, now: datetime | None = None) -> Limits:
                   per_address=config["COMMENT_LIMIT_PER_ADDRESS"], window=config["COMMENT_WINDOW"])
 
 
-def check_posting_rate(user: User, address: str, now: datetime | None = None) -> None:
+def check_posting_rate(user: User, address: str, now: datetime | None = None, kind: str = "comment") -> None:
     """Count one post for the user and the address; raise ``TooManyAttempts``
-    when either has posted too often in the window."""
+    when either has posted too often in the window. Edits (``kind="comment-edit"``)
+    are limited the same way, on counters of their own: an edit can replace
+    a comment's whole text."""
     limits = posting_limits(user, now)
-    by_user = limiter().hit(f"comment:user:{user.id}", limits.per_user, limits.window)
+    by_user = limiter().hit(f"{kind}:user:{user.id}", limits.per_user, limits.window)
     if not by_user.allowed:
         raise TooManyAttempts(by_user.retry_after)
-    by_address = limiter().hit(f"comment:addr:{address}", limits.per_address, limits.window)
+    by_address = limiter().hit(f"{kind}:addr:{address}", limits.per_address, limits.window)
     if not by_address.allowed:
         raise TooManyAttempts(by_address.retry_after)
+
+
+def check_editing_rate(user: User, address: str, now: datetime | None = None) -> None:
+    check_posting_rate(user, address, now, kind="comment-edit")
+
+
+def _sameness(text: str) -> str:
+    """What makes two comments the same text: compared without full-width and
+    half-width differences, and with every run of white space as one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def refuse_repeat(session: Session, actor: User, proposal: Proposal, parent: Comment | None, body: str,
+                  now: datetime, editing: Comment | None = None) -> None:
+    """Refuse the author's own text again in the same place (on the proposal,
+    or under the same comment) within ``REPEAT_WINDOW``: flooding a thread with
+    one message, or posting again what a moderator hid. Deleted comments do not count."""
+    query = select(Comment.body_markdown).where(
+        Comment.author_id == actor.id, Comment.proposal_id == proposal.id,
+        Comment.parent_id == parent.id if parent is not None else Comment.parent_id.is_(None),
+        Comment.status != CommentStatus.DELETED, Comment.created_at >= now - REPEAT_WINDOW)
+    if editing is not None:
+        query = query.where(Comment.id != editing.id)
+    wanted = _sameness(body)
+    if any(_sameness(earlier) == wanted for earlier in session.scalars(query)):
+        raise DomainError(_l("You have already posted this text here. Write something new, or edit the "
+                             "comment you posted."), "body")
 
 
 # Counting --------------------------------------------------------------------------------
@@ -192,6 +220,7 @@ def post_comment(session: Session, actor: User, proposal: Proposal, text: str,
             raise DomainError(_l("That comment can no longer be replied to."))
     body = clean_body(text)
     _lock(session, proposal)
+    refuse_repeat(session, actor, proposal, parent, body, now)
     held = held_reason(session, proposal.call, body)
     comment = Comment(proposal=proposal, parent=parent, author=actor, body_markdown=body,
                       body_html=render_markdown(body), created_at=now, held_reason=held,
@@ -221,6 +250,7 @@ def edit_comment(session: Session, actor: User, comment: Comment, text: str,
         raise DomainError(_l("Comments on this proposal are closed."))
     body = clean_body(text)
     _lock(session, comment.proposal)
+    refuse_repeat(session, actor, comment.proposal, comment.parent, body, now, editing=comment)
     previous = comment.status
     held = held_reason(session, comment.proposal.call, body)
     comment.body_markdown = body

@@ -261,7 +261,16 @@ def edit(comment_id: str) -> Any:
     form = forms.EditCommentForm(data={"body": comment.body_markdown} if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
+            services.check_editing_rate(current_user, client_address())
             services.edit_comment(db.session, current_user, comment, form.body.data)
+        except TooManyAttempts as error:
+            minutes = max(1, (error.retry_after + 59) // 60)
+            body, status = _render_form_page(
+                "comments/edit.html", 429, comment=comment, proposal=comment.proposal, form=form,
+                edit_until=comment.created_at + services.EDIT_WINDOW,
+                too_many=_("You have changed comments several times in a short time. Wait %(minutes)d "
+                           "minutes, then save again. Your text is kept below.", minutes=minutes))
+            return body, status, {"Retry-After": str(error.retry_after)}
         except DomainError as error:
             form_error(form, error)
         else:

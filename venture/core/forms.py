@@ -1,7 +1,6 @@
 """Form pieces every domain uses."""
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -9,29 +8,38 @@ from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, StopValidation, ValidationError
 
+from venture.core import text
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
 
-# Control characters other than tab and line breaks: nobody types them, PostgreSQL refuses NUL in text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
 
 class Plain:
-    """Filter: drop control characters from text input (tabs and line breaks stay)."""
+    """Filter for prose: drop control and invisible characters, make every line
+    break a plain newline (tabs and line breaks stay)."""
 
     def __call__(self, value: Any) -> Any:
-        return _CONTROL.sub("", value) if isinstance(value, str) else value
+        return text.prose(value) if isinstance(value, str) else value
 
 
 class Stripped:
-    """Filter: drop control characters and trim surrounding white space from text input."""
+    """Filter for prose, then trim surrounding white space."""
 
     def __call__(self, value: Any) -> Any:
-        return _CONTROL.sub("", value).strip() if isinstance(value, str) else value
+        return text.prose(value).strip() if isinstance(value, str) else value
+
+
+class OneLine:
+    """Filter for every single-line field (names, titles, phone numbers): no
+    line breaks, no control or invisible characters, trimmed. Such a value
+    may end up in an e-mail subject or a file name."""
+
+    def __call__(self, value: Any) -> Any:
+        return text.one_line(value) if isinstance(value, str) else value
 
 
 plain = Plain()
 strip = Stripped()
+one_line = OneLine()
 
 
 def email_field(label: Any, **kwargs: Any) -> StringField:
@@ -41,7 +49,7 @@ def email_field(label: Any, **kwargs: Any) -> StringField:
                     Length(max=254, message=_l("At most %(max)d characters.")),
                     Email(message=_l("Enter an e-mail address like name@example.org."),
                           check_deliverability=False)],
-        filters=[strip],
+        filters=[one_line],
         render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false",
                    **kwargs.pop("render_kw", {})},
         **kwargs,
@@ -61,6 +69,18 @@ def finite(message: Any = None) -> Any:
             raise StopValidation(message or _l("Enter a number."))
 
     return check
+
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def moment_in_range(_form: Any, field: Any) -> None:
+    """Validator for a date and time field: between EARLIEST_YEAR and LATEST_YEAR.
+    Dates near the ends of the calendar (0001-01-01, 9999-12-31) overflow when
+    moved between time zones, and no call or deadline lies there."""
+    if field.data is not None and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise StopValidation(_l("Enter a date between the years %(first)d and %(last)d.",
+                                first=EARLIEST_YEAR, last=LATEST_YEAR))
 
 
 def year_not_in_future(_form: Any, field: Any) -> None:

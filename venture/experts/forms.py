@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from venture.bodies.models import PoolExpert
-from venture.core.forms import choices, email_field, max_length, strip
+from venture.core.forms import choices, email_field, max_length, one_line, strip
 from venture.core.l10n import lazy_gettext as _l
 from venture.experts.services import MAX_AFFILIATIONS, NAME_MAX, NOTE_MAX, RELATIONS, YEARS_MAX
 from venture.groups import creditcode
@@ -33,13 +33,13 @@ class InviteExpertForm(FlaskForm):
 
 
 class AffiliationForm(Form):
-    name = StringField(_l("Organisation"), validators=[max_length(NAME_MAX)], filters=[strip])
+    name = StringField(_l("Organisation"), validators=[max_length(NAME_MAX)], filters=[one_line])
     credit_code = StringField(_l("Unified social credit code (optional)"), validators=[max_length(30)],
-                              filters=[strip], render_kw={"autocapitalize": "characters", "spellcheck": "false"})
+                              filters=[one_line], render_kw={"autocapitalize": "characters", "spellcheck": "false"})
     relation = SelectField(_l("Your tie to it"), validate_choice=False,
                            choices=choices([("", _l("Choose…"))] + list(RELATIONS.items())))
-    note = StringField(_l("Note (optional)"), validators=[max_length(NOTE_MAX)], filters=[strip])
-    years = StringField(_l("Years (optional)"), validators=[max_length(YEARS_MAX)], filters=[strip],
+    note = StringField(_l("Note (optional)"), validators=[max_length(NOTE_MAX)], filters=[one_line])
+    years = StringField(_l("Years (optional)"), validators=[max_length(YEARS_MAX)], filters=[one_line],
                         description=_l("For example 2018–2023."))
 
     def is_blank(self) -> bool:

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
-from venture.core.forms import choices, email_field, max_length, strip, year_not_in_future
+from venture.core.forms import choices, email_field, max_length, one_line, strip, year_not_in_future
 from venture.core.l10n import lazy_gettext as _l
 from venture.groups import creditcode
 from venture.groups.models import GROUP_KIND_LABELS, REGISTRATION_TYPE_LABELS, GroupKind
@@ -26,9 +26,9 @@ class GroupForm(FlaskForm):
     kind = RadioField(_l("Kind of group"), choices=choices((k.value, label) for k, label in GROUP_KIND_LABELS.items()),
                       validators=[DataRequired(REQUIRED)], default=GroupKind.REGISTERED.value)
     name = StringField(_l("Name of the group"), validators=[DataRequired(REQUIRED), max_length(120)],
-                       filters=[strip])
+                       filters=[one_line])
     credit_code = StringField(
-        _l("Unified social credit code"), filters=[strip],
+        _l("Unified social credit code"), filters=[one_line],
         description=_l("18 characters, on the registration certificate."),
         render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 22})
     registration_type = SelectField(
@@ -41,15 +41,15 @@ class GroupForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1949, message=_l("Enter a year from 1949 on.")),
                     year_not_in_future],
         render_kw={"inputmode": "numeric"})
-    address = StringField(_l("Address"), validators=[max_length(200)], filters=[strip],
+    address = StringField(_l("Address"), validators=[max_length(200)], filters=[one_line],
                           render_kw={"autocomplete": "street-address"})
     filed_with = StringField(
-        _l("Community filed with"), validators=[max_length(120)], filters=[strip],
+        _l("Community filed with"), validators=[max_length(120)], filters=[one_line],
         description=_l("The residents' committee or street office your group is filed with (备案)."))
     contact_name = StringField(_l("Contact person"), validators=[DataRequired(REQUIRED), max_length(80)],
-                               filters=[strip])
+                               filters=[one_line])
     contact_phone = StringField(_l("Contact phone"), validators=[DataRequired(REQUIRED), max_length(30), _phone],
-                                filters=[strip], render_kw={"autocomplete": "tel", "inputmode": "tel"})
+                                filters=[one_line], render_kw={"autocomplete": "tel", "inputmode": "tel"})
     contact_email = email_field(_l("Contact e-mail"), validators=[DataRequired(REQUIRED)])
     description = TextAreaField(_l("About the group"), validators=[max_length(2000)], filters=[strip],
                                 render_kw={"rows": 5})

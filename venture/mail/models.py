@@ -22,3 +22,5 @@ class OutboxMail(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]
+    # Set when delivery is given up (the message cannot be built, or every attempt failed).
+    failed_at: Mapped[datetime | None]

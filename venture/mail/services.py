@@ -2,7 +2,10 @@
 
 ``queue`` adds a row to the caller's transaction, so a mail exists exactly
 when its change does. ``deliver_pending`` sends what is due; a failed send is
-retried later with back-off and never undoes the change that queued it.
+retried later with back-off and never undoes the change that queued it. One
+bad message never holds up the others: whatever goes wrong with it is written
+on its row, and after ``MAX_ATTEMPTS`` (or at once, when the message itself
+cannot be built) it is marked failed and left for an operator.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from venture.core import text
 from venture.core.timeutil import utcnow
 from venture.mail.models import OutboxMail
 
@@ -34,7 +38,7 @@ def queue(session: Session, recipient: str, template: str, locale: str | None = 
     with force_locale(locale or current_app.config["DEFAULT_LOCALE"]):
         rendered = render_template(f"mail/{template}.txt", **context)
     subject, _, body = rendered.strip().partition("\n")
-    mail = OutboxMail(recipient=recipient, subject=subject.strip()[:200], body_text=body.strip() + "\n")
+    mail = OutboxMail(recipient=recipient, subject=text.one_line(subject)[:200], body_text=body.strip() + "\n")
     session.add(mail)
     if has_request_context():  # delivered once the request's transaction has committed
         g.setdefault("mail_to_deliver", []).append(mail)
@@ -45,7 +49,8 @@ def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.recipient
-    message["Subject"] = mail.subject
+    # Cleaned again: a name stored before input was cleaned may still hold a line break.
+    message["Subject"] = text.one_line(mail.subject)
     message["Message-ID"] = make_msgid(domain="venture.local")
     message.set_content(mail.body_text)
     return message
@@ -74,6 +79,7 @@ def deliver_pending(session: Session, limit: int = 100, ids: list[int] | None = 
     now = utcnow()
     query = select(OutboxMail).where(
         OutboxMail.sent_at.is_(None),
+        OutboxMail.failed_at.is_(None),
         OutboxMail.attempts < MAX_ATTEMPTS,
         OutboxMail.next_attempt_at <= now,
     ).order_by(OutboxMail.id).limit(limit)
@@ -81,17 +87,30 @@ def deliver_pending(session: Session, limit: int = 100, ids: list[int] | None = 
         query = query.where(OutboxMail.id.in_(ids))
     sent = failed = 0
     for mail in session.execute(query).scalars().all():
+        mail.attempts += 1
         try:
-            _send(build_message(mail, current_app.config["MAIL_FROM"]), mail)
-        except (OSError, smtplib.SMTPException) as error:
-            mail.attempts += 1
-            mail.last_error = f"{type(error).__name__}: {error}"[:500]
-            mail.next_attempt_at = utcnow() + timedelta(minutes=2 ** mail.attempts)
+            message = build_message(mail, current_app.config["MAIL_FROM"])
+        except Exception as error:  # noqa: BLE001 - a message that cannot be built never will be
+            _failed(mail, error, give_up=True)
             failed += 1
-            current_app.logger.warning("mail %s not sent: %s", mail.id, type(error).__name__)
         else:
-            mail.attempts += 1
-            mail.sent_at = utcnow()
-            sent += 1
+            try:
+                _send(message, mail)
+            except Exception as error:  # noqa: BLE001 - whatever the server or the disk says, try later
+                _failed(mail, error, give_up=mail.attempts >= MAX_ATTEMPTS)
+                failed += 1
+            else:
+                mail.sent_at = utcnow()
+                sent += 1
         session.commit()
     return sent, failed
+
+
+def _failed(mail: OutboxMail, error: Exception, give_up: bool) -> None:
+    mail.last_error = f"{type(error).__name__}: {error}"[:500]
+    if give_up:
+        mail.failed_at = utcnow()
+    else:
+        mail.next_attempt_at = utcnow() + timedelta(minutes=2 ** mail.attempts)
+    current_app.logger.warning("mail %s not sent%s: %s", mail.id, " (given up)" if give_up else "",
+                               type(error).__name__)

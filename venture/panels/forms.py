@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from venture.core.forms import choices, max_length, strip
+from venture.core.forms import choices, max_length, moment_in_range, strip
 from venture.core.l10n import lazy_gettext as _l
 from venture.panels.services import MAX_PANEL, REASON_LIMIT
 from venture.review.expertise import AREAS
@@ -69,7 +69,7 @@ class AddConflictForm(PrefixedForm):
 
 class DueForm(FlaskForm):
     due_at = DateTimeLocalField(_l("Reviews due by"), format="%Y-%m-%dT%H:%M",
-                                validators=[InputRequired(_l("Enter a date and time."))])
+                                validators=[InputRequired(_l("Enter a date and time.")), moment_in_range])
 
 
 class AssignForm(FlaskForm):

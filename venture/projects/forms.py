@@ -25,7 +25,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from venture.core.forms import choices, finite, max_length, plain, strip
+from venture.core.forms import choices, finite, max_length, one_line, plain, strip
 from venture.core.l10n import gettext as _
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.money import fen_to_yuan, yuan_to_fen
@@ -72,7 +72,7 @@ CONDITION_CHOICES = [
 
 
 class TrancheRow(Form):
-    label = StringField(_l("Tranche"), validators=[max_length(60)], filters=[strip])
+    label = StringField(_l("Tranche"), validators=[max_length(60)], filters=[one_line])
     condition = SelectField(_l("Paid"), choices=choices(CONDITION_CHOICES), validate_choice=False)
     percent = DecimalField(_l("Share (%)"), places=None,
                            validators=[Optional(), finite(), NumberRange(min=0, max=100,
@@ -85,7 +85,7 @@ class TrancheRow(Form):
 
 
 class DimensionRow(Form):
-    name = StringField(_l("Dimension"), validators=[max_length(80)], filters=[strip])
+    name = StringField(_l("Dimension"), validators=[max_length(80)], filters=[one_line])
     weight = IntegerField(_l("Points"), validators=[Optional(), NumberRange(min=1, max=100)],
                           render_kw={"inputmode": "numeric"})
 
@@ -102,7 +102,7 @@ class PlanForm(FlaskForm):
         Optional(), NumberRange(min=1, max=59)], render_kw={"inputmode": "numeric"},
         description=_l("Leave empty for no mid-term report and no mid-term evaluation."))
     progress_months = StringField(_l("Other progress reports after (months)"), validators=[max_length(60)],
-                                  filters=[strip], description=_l("Optional, separated by commas, e.g. 2, 4."))
+                                  filters=[one_line], description=_l("Optional, separated by commas, e.g. 2, 4."))
     tranches = FieldList(FormField(TrancheRow), min_entries=TRANCHE_ROWS, max_entries=10)
     dimensions = FieldList(FormField(DimensionRow), min_entries=DIMENSION_ROWS, max_entries=12)
     satisfaction_weight = IntegerField(_l("Beneficiaries' satisfaction (points)"), default=10, validators=[
@@ -287,7 +287,7 @@ class TrancheForm(FlaskForm):
     paid_on = _date(_l("Paid on"), required=False)
     paid_amount = _yuan(_l("Amount paid (yuan)"),
                         description=_l("At most the tranche's planned amount; leave empty to pay it in full."))
-    reference = StringField(_l("Payment reference"), validators=[max_length(80)], filters=[strip],
+    reference = StringField(_l("Payment reference"), validators=[max_length(80)], filters=[one_line],
                             description=_l("The bank transfer or voucher number."))
     reason = _reason(_l("Reason (the group reads it)"))
 
@@ -305,7 +305,7 @@ class OpenEvaluationForm(FlaskForm):
 
 class InviteEvaluatorForm(FlaskForm):
     expert = SelectField(_l("Expert from the pool"), coerce=int, validate_choice=False)
-    organisation = StringField(_l("Evaluation body (optional)"), validators=[max_length(120)], filters=[strip],
+    organisation = StringField(_l("Evaluation body (optional)"), validators=[max_length(120)], filters=[one_line],
                                description=_l("E.g. the third-party evaluation body the expert works for."))
 
 
@@ -327,7 +327,7 @@ def sheet_form(dimensions: list[dict[str, Any]]) -> type[FlaskForm]:
     attrs: dict[str, Any] = {"action": HiddenField(default="save")}
     for dimension in dimensions:
         attrs[f"score_{dimension['key']}"] = StringField(
-            dimension["name"], validators=[max_length(8)], filters=[strip], render_kw={"inputmode": "decimal"},
+            dimension["name"], validators=[max_length(8)], filters=[one_line], render_kw={"inputmode": "decimal"},
             description=_l("0 to %(max)d points", max=int(dimension["weight"])))
         attrs[f"reason_{dimension['key']}"] = TextAreaField(
             _l("Reason"), validators=[max_length(2000)], filters=[strip], render_kw={"rows": 3})

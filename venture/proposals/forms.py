@@ -21,7 +21,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from venture.calls.models import Call
 from venture.core import numbers
-from venture.core.forms import choices, finite, max_length, plain, strip
+from venture.core.forms import choices, finite, max_length, one_line, plain, strip
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.money import fen_to_yuan, yuan_to_fen
 from venture.proposals.models import Proposal, line_subtotal_fen
@@ -35,7 +35,7 @@ MAX_BUDGET_TOTAL_FEN = 2**31 - 1
 
 
 class BudgetLineForm(Form):
-    item = StringField(_l("Item"), validators=[max_length(200)], filters=[strip])
+    item = StringField(_l("Item"), validators=[max_length(200)], filters=[one_line])
     unit_cost = DecimalField(_l("Unit cost (yuan)"), places=2,
                              validators=[Optional(), finite(_l("Enter an amount from 0 to 100,000,000.")),
                                          NumberRange(min=0, max=MAX_UNIT_COST,
@@ -64,7 +64,7 @@ class BudgetLineForm(Form):
 
 class ProposalForm(FlaskForm):
     lock_version = HiddenField()
-    title = StringField(_l("Title of the project"), validators=[max_length(200)], filters=[strip])
+    title = StringField(_l("Title of the project"), validators=[max_length(200)], filters=[one_line])
     summary = TextAreaField(_l("Summary"), validators=[max_length(1000)], filters=[strip], render_kw={"rows": 3},
                             description=_l("Two or three sentences: what the project does and for whom."))
     district = SelectField(_l("District"), validate_choice=False)
