@@ -10,7 +10,7 @@ from venture.invitations.models import Invitation
 from venture.mail.models import OutboxMail
 from venture.proposals.models import Attachment, Proposal, ProposalVersion, ReceiptCounter, StashedForm
 from venture.results.models import ComponentScore, FundingAdjustment, Objection, ResultRecord
-from venture.review.models import Assignment, Conflict, PanelDraw, PanelMember, Review, ReviewVersion
+from venture.review.models import Assignment, Conflict, DrawCommitment, PanelDraw, PanelMember, Review, ReviewVersion
 from venture.search.models import SearchQueue
 from venture.showcase.models import Support
 
@@ -20,6 +20,6 @@ __all__ = [
     "AccountToken", "Attachment", "Call", "Criterion", "Proposal", "ProposalVersion", "ReceiptCounter",
     "StashedForm", "Comment", "CommentReport", "SensitiveWord", "SearchQueue", "Support", "AuditEvent", "Base", "Group", "GroupMembership", "Invitation", "LoginSession",
     "Organizer", "OrganizingBody", "OutboxMail", "PoolExpert", "User", "metadata",
-    "Assignment", "Conflict", "PanelDraw", "PanelMember", "Review", "ReviewVersion",
+    "Assignment", "Conflict", "DrawCommitment", "PanelDraw", "PanelMember", "Review", "ReviewVersion",
     "ComponentScore", "FundingAdjustment", "Objection", "ResultRecord", "RecoveryCode",
 ]

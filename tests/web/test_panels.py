@@ -120,9 +120,19 @@ def assert_no_identity(text: str, groups: dict[str, dict[str, int]]) -> None:
 
 # The draw ---------------------------------------------------------------------------------------------
 
+WITNESS = {"witness_0_name": "陈监督", "witness_0_role": "区民政局监督科", "witness_0_value": "2718"}
+
+
+def prepare(app: Flask, call: int, client: Client | None = None) -> Any:
+    """The organizer prepares the next draw: its commitment is published."""
+    return (client or as_user(app, ORGANIZER)).submit(f"/calls/{call}/panel/prepare", {})
+
+
 def _draw(app: Flask, call: int, size: int, **minimums: int) -> Any:
-    data = {"size": str(size), **{f"min_{area}": str(n) for area, n in minimums.items()}}
-    return as_user(app, ORGANIZER).submit(f"/calls/{call}/panel/draw", data)
+    organizer = as_user(app, ORGANIZER)
+    prepare(app, call, organizer)
+    data = {"size": str(size), **{f"min_{area}": str(n) for area, n in minimums.items()}, **WITNESS}
+    return organizer.submit(f"/calls/{call}/panel/draw", data)
 
 
 def test_the_draw_is_recorded_and_can_be_rerun_from_the_audit_log(app):
@@ -144,7 +154,7 @@ def test_the_draw_is_recorded_and_can_be_rerun_from_the_audit_log(app):
 
     [event] = events(app, "panel.drawn")
     data = event.data
-    assert len(data["seed"]) == 32 and data["size"] == 4 and data["minimums"] == {"finance": 2, "law": 2}
+    assert len(data["seed"]) == 64 and data["size"] == 4 and data["minimums"] == {"finance": 2, "law": 2}
     assert {entry["expert"] for entry in data["pool"]} == set(experts.values())  # not the unavailable one
     assert away not in {entry["expert"] for entry in data["pool"]}
     assert {"expert": experts["sw4@example.org"], "areas": ["elderly_care", "social_work"]} in data["pool"]
@@ -205,7 +215,8 @@ def test_a_small_pool_reports_its_shortfalls(app):
     world = panel_world(app)
     add_experts(app, world["body"], {"law1@example.org": ("law",), "sw1@example.org": ("social_work",)})
     organizer = as_user(app, ORGANIZER)
-    response = organizer.submit(f"/calls/{world['call']}/panel/draw", {"size": "3", "min_law": "2"})
+    prepare(app, world["call"], organizer)
+    response = organizer.submit(f"/calls/{world['call']}/panel/draw", {"size": "3", "min_law": "2", **WITNESS})
     assert response.status_code == 302
     page = organizer.get(response.location).get_data(as_text=True)
     assert "could not meet the request" in page
