@@ -263,3 +263,31 @@ def test_nothing_of_it_is_public_before_the_notice(app):
         assert number not in text_of(client.get(f"/api/v1/calls/{call}"))
     with app.app_context():
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "results.proposed")) is None
+
+
+def test_the_answers_match_their_openapi_schemas(app, world, client):
+    """The real data of a whole call – records with every input, draws of every kind – against the
+    application's own OpenAPI document, nested schemas and all."""
+    import jsonschema_rs  # schemathesis's own validator
+
+    document = client.get("/api/v1/openapi.json").get_json()
+
+    def validator(name):
+        return jsonschema_rs.Draft202012Validator({"$ref": f"#/components/schemas/{name}",
+                                                   "components": document["components"]})
+
+    def validate(url, name):
+        errors = list(validator(name).iter_errors(client.get(url).get_json()))
+        assert errors == [], (url, [f"{e.instance_path}: {e}" for e in errors[:5]])
+
+    call = world.call
+    validate(f"/api/v1/calls/{call}", "Call")
+    validate("/api/v1/calls", "CallList")
+    validate(f"/api/v1/calls/{call}/results", "Result")
+    validate(f"/api/v1/calls/{call}/results/proposed", "Record")
+    validate(f"/api/v1/calls/{call}/results/final", "Record")
+    validate(f"/api/v1/calls/{call}/draws", "DrawList")
+    content = client.get(f"/api/v1/calls/{call}/results/final").get_json()["content"]
+    for line in content["lines"]:
+        assert validator("ResultLine").is_valid(line)
+    assert not validator("ReviewScore").is_valid({**content["lines"][0]["review_scores"][0], "reviewer": "王评审"})
