@@ -86,6 +86,7 @@ def live_server(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        server.server_close()
 
 
 def test_the_verifier_checks_a_served_call_with_nothing_but_python(app, world, live_server):
