@@ -359,6 +359,7 @@ def recompute_scores(content: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
     method = content.get("method") or {}
     required = int(method.get("reviewers_per_proposal") or 0)
     trim_from = int(method.get("trim_from") or 5)
+    each_side = int(method.get("trim_each_side") or 1)
     weight = decimal(method.get("component_weight")) or Decimal(0)
     lines = content.get("lines") or []
     reviews = [(letter_index(r["reviewer"]), line["proposal"], float(Decimal(str(r["total"]))))
@@ -374,7 +375,7 @@ def recompute_scores(content: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
         dropped: set[int] = set()
         if method.get("name") == "trimmed" and len(used) >= trim_from:
             ordered = sorted(used, key=lambda pair: (pair[1], pair[0]))
-            dropped = {ordered[0][0], ordered[-1][0]}
+            dropped = {reviewer for reviewer, _value in ordered[:each_side] + ordered[len(ordered) - each_side:]}
             notes.append("trimmed")
         kept = [value for reviewer, value in used if reviewer not in dropped]
         mean = _mean(kept) if kept else None

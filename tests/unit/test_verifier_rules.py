@@ -231,7 +231,8 @@ def test_scores_ranks_and_the_funding_line_are_the_sites(case):
         return None if value is None else format(aggregate.rounded(value), "f")
 
     content = {
-        "method": {"name": name, "trim_from": aggregate.TRIM_FROM, "normalise": normalise,
+        "method": {"name": name, "trim_from": aggregate.TRIM_FROM,
+                   "trim_each_side": aggregate.TRIM_EACH_SIDE, "normalise": normalise,
                    "component_weight": fmt(weight), "minimum_score": fmt(minimum), "budget_fen": budget,
                    "reviewers_per_proposal": required, "tie_criterion": {"position": tie} if tie else None},
         "criteria": CRITERIA,

@@ -167,7 +167,7 @@ def test_the_proposed_record_its_fingerprint_audit_and_mail(app, world):
     assert content["stage"] == "proposed" and content["call"] == world.call and content["changes"] == []
     assert content["format"] == 2
     assert content["method"] == {
-        "name": "mean", "trim_from": 5, "normalise": False, "component_weight": "0.00", "component_label": "",
+        "name": "mean", "trim_from": 5, "trim_each_side": 1, "normalise": False, "component_weight": "0.00", "component_label": "",
         "minimum_score": "60.00", "budget_fen": 1_500_000, "reviewers_per_proposal": 3,
         "disagreement_threshold": "20.00", "tie_criterion": None}
     assert content["criteria"] == [{"position": 1, "name": "需求", "weight": 40, "max_points": "10.00"},

@@ -69,6 +69,7 @@ SCHEMAS: dict[str, Any] = {
     "CallList": _object({"calls": {"type": "array", "items": _ref("Call")}, "count": INTEGER}),
     "ResultMethod": _object({
         "name": {"type": "string", "enum": ["mean", "trimmed"]}, "trim_from": _nullable(INTEGER),
+        "trim_each_side": _nullable(INTEGER),
         "normalise": BOOLEAN,
         "component_weight": _nullable(DECIMAL), "component_label": _nullable(STRING),
         "minimum_score": _nullable(DECIMAL), "budget_fen": _nullable(FEN),

@@ -33,6 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 TWO_PLACES = Decimal("0.01")
 TRIM_FROM = 5
+TRIM_EACH_SIDE = 1  # how many of the highest and of the lowest totals the trimmed mean leaves out
 METHODS = ("mean", "trimmed")
 
 
@@ -149,7 +150,8 @@ def aggregate(proposals: Sequence[int], reviews: Sequence[ReviewScore], method: 
         dropped: set[int] = set()
         if method.name == "trimmed" and len(used) >= TRIM_FROM:
             ordered = sorted(used, key=lambda pair: (pair[1], pair[0].reviewer))
-            dropped = {ordered[0][0].reviewer, ordered[-1][0].reviewer}
+            dropped = {review.reviewer for review, _value in
+                       ordered[:TRIM_EACH_SIDE] + ordered[len(ordered) - TRIM_EACH_SIDE:]}
             notes.append("trimmed")
         kept = [value for review, value in used if review.reviewer not in dropped]
         exact = _mean(kept) if kept else None

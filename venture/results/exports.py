@@ -150,6 +150,7 @@ def method_rows(content: Mapping[str, Any], record: Any = None) -> list[list[Cel
         [_("Stage"), content.get("stage")],
         [_("Method"), method.get("name")],
         [_("Trimmed from this many reviews"), method.get("trim_from")],
+        [_("Totals left out at each end"), method.get("trim_each_side")],
         [_("Normalised per reviewer"), _("Yes") if method.get("normalise") else _("No")],
         [_("Component weight"), as_decimal(method.get("component_weight"))],
         [_("Component"), method.get("component_label") or ""],

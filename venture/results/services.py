@@ -393,6 +393,7 @@ def method_content(call: Call) -> dict[str, Any]:
     return {
         "name": call.aggregation_method,
         "trim_from": aggregate.TRIM_FROM,
+        "trim_each_side": aggregate.TRIM_EACH_SIDE,
         "normalise": bool(call.normalise_scores),
         "component_weight": two_places(call.component_weight or 0),
         "component_label": call.component_label or "",
