@@ -266,3 +266,19 @@ def test_scores_ranks_and_the_funding_line_are_the_sites(case):
     computed = verifier.funding_line(content, finals, ties)
     assert [(c["proposal"], c["rank"], c["outcome"], c["amount_fen"]) for c in computed] == \
         [(line.proposal, line.rank, line.outcome.value, line.amount_fen) for line in lines]
+
+
+def test_the_published_words_are_the_documented_ones():
+    """The reasons a review is not counted and the screening categories: the code, the public labels
+    and the OpenAPI document name the same set."""
+    from venture.api.openapi import SCHEMAS
+    from venture.results import public, services
+    from venture.screening.services import CATEGORIES, NOT_RECORDED
+
+    reasons = SCHEMAS["ReviewNotCounted"]["properties"]["reason"]["enum"]
+    assert set(services.NOT_COUNTED) == set(public.NOT_COUNTED_LABELS) == set(reasons)
+    categories = SCHEMAS["ScreeningOutcome"]["properties"]["category"]["enum"]
+    assert set(categories) == {*CATEGORIES, NOT_RECORDED}
+    assert set(SCHEMAS["ResultMethod"]["properties"]) == set(public.METHOD_FIELDS)
+    assert set(SCHEMAS["ResultLine"]["properties"]) == set(public.LINE_FIELDS)
+    assert set(SCHEMAS["ReviewScore"]["properties"]) == set(public.REVIEW_FIELDS)

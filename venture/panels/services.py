@@ -112,8 +112,8 @@ class Witness:
         return {"name_sha256": _sha256(self.name), "role": self.role, "value": self.value}
 
 
-def _clean(text_: str | None) -> str:
-    return unicodedata.normalize("NFC", text_ or "").strip()
+def _clean(typed: str | None) -> str:
+    return unicodedata.normalize("NFC", typed or "").strip()
 
 
 def clean_witnesses(rows: Sequence[tuple[str | None, str | None, str | None]]) -> list[Witness]:
@@ -143,11 +143,6 @@ def open_commitment(session: Session, call: Call) -> DrawCommitment | None:
     return session.scalar(select(DrawCommitment).where(DrawCommitment.call_id == call.id,
                                                        DrawCommitment.used_at.is_(None))
                           .order_by(DrawCommitment.id.desc()).limit(1))
-
-
-def commitments_of(session: Session, call: Call) -> list[DrawCommitment]:
-    return list(session.scalars(select(DrawCommitment).where(DrawCommitment.call_id == call.id)
-                                .order_by(DrawCommitment.id)))
 
 
 def prepare_draw(session: Session, actor: Any, call: Call) -> DrawCommitment:
