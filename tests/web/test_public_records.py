@@ -158,6 +158,26 @@ def test_the_results_page_shows_every_input_and_both_records(app, world):
     assert "评审专家A" in chinese or "评审专家B" in chinese
 
 
+def test_every_counted_review_also_has_a_page_of_its_own_and_a_big_call_links_to_it(app, world, monkeypatch):
+    from venture.results import public_views
+
+    client = english(app)
+    page = text_of(client.get(f"/calls/{world.call}/results/reviews"))
+    assert page.count("<tr>") == 1 + 20 and "Every counted review of 2026 可核验的微民生项目" in page
+    assert '<caption>Counted reviews: points per criterion and the weighted total out of 100</caption>' in page
+    with app.app_context():
+        proposed = db.session.scalar(select(ResultRecord).where(ResultRecord.call_id == world.call,
+                                                                ResultRecord.stage == ResultStage.PROPOSED))
+    assert proposed.fingerprint in text_of(client.get(f"/calls/{world.call}/results/reviews?stage=proposed"))
+    _no_expert_identity(page)
+    # A call with more reviews than the results page lists links to that page instead.
+    monkeypatch.setattr(public_views, "INLINE_REVIEWS", 10)
+    page = text_of(client.get(f"/calls/{world.call}/results"))
+    assert "This result counts 20 reviews: they are listed on their own page." in page
+    assert "<caption>Counted reviews" not in page
+    assert f'href="/calls/{world.call}/results/reviews?stage=final"' in page
+
+
 def test_csv_tables_and_the_xlsx_sheets_hold_the_same_inputs(app, world):
     from openpyxl import load_workbook
 
@@ -241,6 +261,7 @@ def test_nothing_of_it_is_public_before_the_notice(app):
         seeds = [d.seed for d in db.session.scalars(select(PanelDraw))]
         number = db.session.get(Proposal, early.ineligible).number
     hidden = [f"/calls/{call}/results", f"/calls/{call}/results?stage=proposed", f"/calls/{call}/results?stage=final",
+              f"/calls/{call}/results/reviews", f"/calls/{call}/results/reviews?stage=proposed",
               f"/calls/{call}/results.csv?table=reviews", f"/calls/{call}/results.csv?table=screening",
               f"/calls/{call}/results.csv?table=method", f"/calls/{call}/results.xlsx?stage=proposed",
               f"/calls/{call}/draws", f"/api/v1/calls/{call}/results/proposed",

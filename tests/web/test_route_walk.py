@@ -21,6 +21,7 @@ ACCESS = {
     "results_public.lodge": "signed_in", "results_public.answer": {"organizer"},
     "results_public.objection_file": "public", "results_public.feedback_page": set(),
     "results_public.draws_page": "public", "results_public.verifier": "public",
+    "results_public.reviews_page": "public",
     "api.calls": "public", "api.call": "public", "api.results": "public", "api.objections": "public",
     "api.openapi": "public", "api.result_record": "public", "api.draws": "public",
     "results.deliberation": {"organizer"}, "results.component": {"organizer"}, "results.adjust": {"organizer"},

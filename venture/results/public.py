@@ -117,7 +117,7 @@ def records_of(session: Session, call: Call) -> dict[ResultStage, ResultRecord]:
 def _pick(item: Any, fields: tuple[str, ...], fill: bool = True) -> dict[str, Any]:
     """The listed fields of ``item``: every one (absent ones as None) when
     ``fill``, else exactly those present, so that nothing is added."""
-    if not isinstance(item, Mapping):
+    if type(item) is not dict and not isinstance(item, Mapping):  # JSON gives dicts: the quick test first
         return {}
     if fill:
         return {name: item.get(name) for name in fields}
@@ -165,8 +165,10 @@ def _line(raw: Any, fill: bool) -> dict[str, Any]:
         reviews = []
         for item in line.get("review_scores") or []:
             review = _pick(item, REVIEW_FIELDS, fill)
-            if "scores" in review:
-                review["scores"] = {str(k): v for k, v in (review.get("scores") or {}).items()}
+            if type(review.get("scores")) is dict:  # position (text, as JSON keys are) -> points
+                review["scores"] = dict(review["scores"])
+            elif "scores" in review:
+                review["scores"] = {}
             reviews.append(review)
         line["review_scores"] = reviews
     if "reviews_not_counted" in line:

@@ -35,6 +35,9 @@ from venture.web import client_address, form_error, format_moment, format_money,
 bp = Blueprint("results_public", __name__)
 # Kept in the repository and served as it is (see docs/REVIEW.md, "Checking a result from outside").
 VERIFIER = ROOT / "tools" / "venture_verify.py"
+# Up to this many counted reviews are listed on the results page itself; a city-wide call's thousands
+# are on their page of their own (the results page stays light on a phone).
+INLINE_REVIEWS = 1000
 
 
 def _released(call_id: str, by_stage: bool = False) -> tuple[Call, ResultRecord]:
@@ -69,16 +72,44 @@ def results(call_id: str) -> Any:
         can_lodge=permissions.can(current_user, "objection:lodge", call), now=utcnow(),
         method=public.describe_method(content, format_money), labels=_labels(),
         records=public.records_of(db.session, call), stage_asked=request.args.get("stage"),
-        verifier_url=url_for("results_public.verifier", _external=True))
+        reviewer_names=_reviewer_names(content), review_count=_review_count(content), inline_reviews=INLINE_REVIEWS)
+
+
+@bp.route("/calls/<call_id>/results/reviews")
+def reviews_page(call_id: str) -> Any:
+    """Every counted review of the record (``?stage=`` as on the results page), on a page of its own."""
+    call, record = _released(call_id, by_stage=True)
+    content = public.public_content(record)
+    return render_template("results_public/reviews.html", call=call, record=record, content=content,
+                           reviewer_names=_reviewer_names(content), review_count=_review_count(content))
+
+
+def _review_count(content: dict[str, Any]) -> int:
+    return sum(len(line["review_scores"]) for line in content["lines"])
+
+
+def _reviewer_names(content: dict[str, Any]) -> dict[str, str]:
+    """Each reviewer letter of the record as people read it ("Reviewer A", 评审专家A), looked up once."""
+    letters = {item["reviewer"] for line in content["lines"]
+               for item in (*line["review_scores"], *line["reviews_not_counted"]) if item.get("reviewer")}
+    return {letter: _("Reviewer %(letter)s", letter=letter) for letter in letters}
+
+
+def _words(labels: dict[str, Any]) -> dict[str, str]:
+    """Lazy labels translated once for the request, not once per line they are shown on."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 def _labels() -> dict[str, Any]:
     """Words and helpers the results templates share."""
-    return {"outcome": public.OUTCOME_LABELS, "note": public.NOTE_LABELS, "change": public.CHANGE_LABELS,
+    categories = _words(screening.CATEGORIES)
+    not_recorded = str(screening.NOT_RECORDED_LABEL)
+    return {"outcome": _words(public.OUTCOME_LABELS), "note": _words(public.NOTE_LABELS),
+            "change": _words(public.CHANGE_LABELS),
             "adjustment": lambda adjustment: exports.adjustment_text(adjustment, format_money),
-            "final": public.final_score, "not_counted": public.NOT_COUNTED_LABELS,
-            "screening": public.SCREENING_OUTCOME_LABELS, "category": screening.category_label,
-            "moment": _moment}
+            "final": public.final_score, "not_counted": _words(public.NOT_COUNTED_LABELS),
+            "screening": _words(public.SCREENING_OUTCOME_LABELS),
+            "category": lambda key: categories.get(key, not_recorded), "moment": _moment}
 
 
 def _moment(text: Any) -> str:
