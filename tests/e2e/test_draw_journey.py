@@ -73,12 +73,16 @@ def test_the_public_reads_every_draw_and_every_input(live_server: LiveServer, ne
     page.get_by_text(t.ngettext("The pool: %(num)d expert", "The pool: %(num)d experts", 8)).first.click()
     assert_accessible(page)
     page.goto(live_server(f"/calls/{world.call}/results"))
-    page.get_by_text(t("Every counted review")).click()
+    page.get_by_text(t("Every counted review"), exact=True).click()
     expect(page.get_by_role("table", name=t("Counted reviews: points per criterion and the weighted total out "
                                            "of 100"))).to_be_visible()
     assert_accessible(page)
+    page.goto(live_server(f"/calls/{world.call}/results/reviews"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        t("Every counted review of %(title)s", title="2026 可核验的微民生项目"))
+    assert_accessible(page)
     phone = new_page(width=PHONE_WIDTH, height=740)
-    for path in (f"/calls/{world.call}/draws", f"/calls/{world.call}/results"):
+    for path in (f"/calls/{world.call}/draws", f"/calls/{world.call}/results", f"/calls/{world.call}/results/reviews"):
         phone.goto(live_server(path))
         # What sticks out, outside the tables that scroll on their own (for the failure message).
         wide = phone.evaluate(
