@@ -358,8 +358,9 @@ def recompute_scores(content: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
     """Proposal id -> what the record's own reviews give: every field of its line that depends on them."""
     method = content.get("method") or {}
     required = int(method.get("reviewers_per_proposal") or 0)
-    trim_from = int(method.get("trim_from") or 5)
-    each_side = int(method.get("trim_each_side") or 1)
+    # Records older than these two fields used the values they now publish.
+    trim_from = int(method["trim_from"]) if method.get("trim_from") is not None else 5
+    each_side = int(method["trim_each_side"]) if method.get("trim_each_side") is not None else 1
     weight = decimal(method.get("component_weight")) or Decimal(0)
     lines = content.get("lines") or []
     reviews = [(letter_index(r["reviewer"]), line["proposal"], float(Decimal(str(r["total"]))))
@@ -702,7 +703,8 @@ def check_draws(report: Report, site: Site, call_id: int) -> list[dict[str, Any]
                             [data.get("seed"), data.get("pool"), data.get("chosen"), data.get("secret")],
                             [item.get("seed"), item.get("pool"), item.get("chosen"), commitment.get("secret")])
                 report.same(f"{name}: the entry records these witnesses",
-                            [[w.get("name_sha256"), w.get("role"), w.get("value")] for w in data.get("witnesses") or []],
+                            [[w.get("name_sha256"), w.get("role"), w.get("value")]
+                             for w in data.get("witnesses") or []],
                             [[sha256_hex(str(w.get("name", "")).encode()), w.get("role"), w.get("value")]
                              for w in item.get("witnesses") or []])
                 committed = check_entry(report, f"{name}: commitment's audit entry", commitment.get("audit_entry"))
@@ -825,7 +827,8 @@ def check_checkpoints(report: Report, site: Site, saved_path: str | None, save_p
     for stage, record in records.items():
         seq, head = record.get("chain_seq"), record.get("chain_head")
         if seq in current:
-            report.same(f"{stage} record: its chain head is the signed checkpoint No. {seq}", head, current[seq]["head"])
+            report.same(f"{stage} record: its chain head is the signed checkpoint No. {seq}", head,
+                        current[seq]["head"])
             anchored.append(stage)
     for item in draws:
         for seq, head in ((item.get("chain_seq"), item.get("chain_head")),

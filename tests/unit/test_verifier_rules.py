@@ -39,7 +39,8 @@ def test_the_verifier_imports_nothing_but_the_standard_library():
     import sys
 
     tree = ast.parse((ROOT / "tools" / "venture_verify.py").read_text())
-    names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names}
     names |= {node.module.split(".")[0] for node in ast.walk(tree)
               if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
     assert names - {"__future__"} <= set(sys.stdlib_module_names), names - set(sys.stdlib_module_names)

@@ -27,8 +27,8 @@ RESULT_PHASES = frozenset({Phase.NOTICE, Phase.PUBLISHED})
 # be recomputed by anyone.
 TOP_FIELDS = ("format", "proposed_fingerprint", "call", "stage", "computed_at", "method", "criteria", "lines",
               "totals", "changes", "screening")
-METHOD_FIELDS = ("name", "trim_from", "trim_each_side", "normalise", "component_weight", "component_label", "minimum_score",
-                 "budget_fen", "reviewers_per_proposal", "disagreement_threshold", "tie_criterion")
+METHOD_FIELDS = ("name", "trim_from", "trim_each_side", "normalise", "component_weight", "component_label",
+                 "minimum_score", "budget_fen", "reviewers_per_proposal", "disagreement_threshold", "tie_criterion")
 TIE_FIELDS = ("position", "name")
 CRITERION_FIELDS = ("position", "name", "weight", "max_points")
 LINE_FIELDS = ("rank", "proposal", "number", "title", "group", "group_kind", "theme", "district", "request_fen",

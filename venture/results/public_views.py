@@ -71,8 +71,8 @@ def results(call_id: str) -> Any:
         objection_numbers={o.id: o.number for o in listed}, printing=request.args.get("print") == "1",
         can_lodge=permissions.can(current_user, "objection:lodge", call), now=utcnow(),
         method=public.describe_method(content, format_money), labels=_labels(),
-        records=public.records_of(db.session, call), stage_asked=request.args.get("stage"),
-        reviewer_names=_reviewer_names(content), review_count=_review_count(content), inline_reviews=INLINE_REVIEWS)
+        records=public.records_of(db.session, call), reviewer_names=_reviewer_names(content),
+        review_count=_review_count(content), inline_reviews=INLINE_REVIEWS)
 
 
 @bp.route("/calls/<call_id>/results/reviews")
@@ -109,7 +109,7 @@ def _labels() -> dict[str, Any]:
             "adjustment": lambda adjustment: exports.adjustment_text(adjustment, format_money),
             "final": public.final_score, "not_counted": _words(public.NOT_COUNTED_LABELS),
             "screening": _words(public.SCREENING_OUTCOME_LABELS),
-            "category": lambda key: categories.get(key, not_recorded), "moment": _moment}
+            "category": lambda key: categories.get(key, not_recorded)}
 
 
 def _moment(text: Any) -> str:

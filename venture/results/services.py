@@ -218,7 +218,8 @@ NOT_COUNTED = ("conflict", "withdrawn", "moved", "superseded", "not_submitted", 
 _ENDED_BECAUSE = {"withdrew": "withdrawn", "moved": "moved", "conflict": "conflict"}
 
 
-def uncounted_reviews(session: Session, call: Call, counted: Sequence[CountedReview]) -> dict[int, list[tuple[int, str]]]:
+def uncounted_reviews(session: Session, call: Call,
+                      counted: Sequence[CountedReview]) -> dict[int, list[tuple[int, str]]]:
     """Proposal id -> (panel member id, reason) for every assignment of an
     eligible proposal whose review is not counted, in one query. A conflict
     always wins; a submitted review that does not count was replaced by the
