@@ -50,6 +50,9 @@ REASONS = [
     "Clear outcomes; the follow-up after the project ends is thin.",
 ]
 COMMENTS = ["方案清楚，建议补充风险应对。", "A solid plan; please show how volunteers are recruited."]
+# Who watched the demo's draws, and the values they chose.
+WITNESSES = [panels.Witness("陈监督", "区民政局监督科 / District civil-affairs supervision", "2718"),
+             panels.Witness("林代表", "居民代表 / Residents' representative", "幸福里 88")]
 
 
 def _profile(session: Session, body: OrganizingBody, users: dict[str, User]) -> None:
@@ -71,7 +74,8 @@ def _screen(session: Session, organizer: User, call: Call, ineligible: int | Non
     for index, proposal in enumerate(screening.submitted_proposals(session, call)):
         if index == ineligible:
             screening.screen(session, organizer, proposal, False,
-                             "预算超出本期资助上限，且缺少居委会备案证明。/ Over the grant ceiling; no filing proof.")
+                             "预算超出本期资助上限，且缺少居委会备案证明。/ Over the grant ceiling; no filing proof.",
+                             category="amount")
         else:
             screening.screen(session, organizer, proposal, True, "符合申报条件，材料齐全。/ Meets every published condition.")
 
@@ -80,7 +84,8 @@ def _panel(session: Session, organizer: User, call: Call, users: dict[str, User]
            decline: bool) -> None:
     """Draw, have one member decline (a replacement is drawn), make sure the
     demo reviewer sits on it, accept and declare."""
-    panels.draw(session, organizer, call, size, {"finance": 1, "social_work": 1})
+    panels.prepare_draw(session, organizer, call)
+    panels.draw(session, organizer, call, size, {"finance": 1, "social_work": 1}, WITNESSES)
     members = panels.members_of(session, call)
     if decline:
         keep = {users[h].id for h in ("reviewer", "reviewer2", "reviewer4")}

@@ -52,7 +52,8 @@ def _closed_call_with_panel(app) -> dict[str, int]:
         call_row = session.get(Call, call)
         call_row.phase = Phase.CLOSED
         organizer = session.scalar(select(User).where(User.email == ORGANIZER))
-        panels.draw(session, organizer, call_row, 3, {"finance": 1})
+        panels.prepare_draw(session, organizer, call_row)
+        panels.draw(session, organizer, call_row, 3, {"finance": 1}, [panels.Witness("陈监督", "监督科", "2718")])
         session.commit()
         member = session.scalar(select(PanelMember).where(PanelMember.expert.has(user_id=session.scalar(
             select(User.id).where(User.email == REVIEWER)))))

@@ -156,3 +156,7 @@ def test_responses_match_the_documented_required_fields(app, client):
     check(get_json(client, f"/api/v1/calls/{call}/results")[1], {"$ref": "#/components/schemas/Result"}, "result")
     check(get_json(client, f"/api/v1/calls/{call}/objections")[1], {"$ref": "#/components/schemas/ObjectionList"},
           "objections")
+    check(get_json(client, f"/api/v1/calls/{call}/results/proposed")[1], {"$ref": "#/components/schemas/Record"},
+          "record")
+    check(get_json(client, f"/api/v1/calls/{call}/draws")[1], {"$ref": "#/components/schemas/DrawList"}, "draws")
+    get_json(client, f"/api/v1/calls/{call}/results/final", 404)  # no final record during the notice

@@ -102,7 +102,8 @@ def _scenario(app) -> dict[str, int]:
         session.flush()
         for proposal_id in (ours["proposal_id"], theirs["proposal_id"]):
             screening.screen(session, organizer, session.get(Proposal, proposal_id), True, "符合申报条件，材料齐全。")
-        panels.draw(session, organizer, call, 3, {"finance": 1})
+        panels.prepare_draw(session, organizer, call)
+        panels.draw(session, organizer, call, 3, {"finance": 1}, [panels.Witness("陈监督", "监督科", "2718")])
         for member in panels.members_of(session, call):
             panels.respond(session, member.expert.user, member, accept=True)
             conflicts.declare(session, member.expert.user, member, [], True)

@@ -43,6 +43,7 @@ from venture.results.models import Objection
 from venture.review import scoring
 from venture.review.expertise import AREAS
 from venture.review.models import Assignment, Review, ReviewVersion
+from venture.screening.services import INELIGIBLE_CATEGORIES as INELIGIBLE
 
 # VENTURE_FUZZ_EXAMPLES=500 for a longer hunt; the default keeps the suite quick.
 FUZZ = settings(max_examples=int(os.environ.get("VENTURE_FUZZ_EXAMPLES", 25)), deadline=None, database=None,
@@ -548,8 +549,9 @@ def test_screening_decision(app):
     call_id = make_call(app, body, Phase.CLOSED)
     proposal_id = make_submitted_proposal(app, call_id, make_group(app, "owner@example.org"))["proposal_id"]
     client = signed_in(app, "organizer@example.org")
-    valid = {"decision": st.sampled_from(["eligible", "ineligible"]), "reason": prose(5, 300)}
-    wilds = {"decision": text(), "reason": wild(2000)}
+    valid = {"decision": st.sampled_from(["eligible", "ineligible"]), "reason": prose(5, 300),
+             "category": st.sampled_from(["amount", "attachments", "conditions"])}
+    wilds = {"decision": text(), "reason": wild(2000), "category": text()}
 
     def state() -> tuple[Any, ...]:
         with app.app_context():
@@ -568,6 +570,9 @@ def test_screening_decision(app):
         assert response.status_code == 302
         screening, reason, screened_at, _ = state()
         assert screening in (Screening.ELIGIBLE, Screening.INELIGIBLE) and screened_at is not None
+        with app.app_context():
+            category = db.session.get(Proposal, proposal_id).screening_category
+        assert category == "meets_conditions" if screening is Screening.ELIGIBLE else category in INELIGIBLE
         clean_text(reason, 2000, required=True, minimum=5)
         assert reason == reason.strip()
 

@@ -2,6 +2,7 @@
 additions, assigning proposals, moving them and members stepping down."""
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -120,9 +121,19 @@ def assert_no_identity(text: str, groups: dict[str, dict[str, int]]) -> None:
 
 # The draw ---------------------------------------------------------------------------------------------
 
+WITNESS = {"witness_0_name": "陈监督", "witness_0_role": "区民政局监督科", "witness_0_value": "2718"}
+
+
+def prepare(app: Flask, call: int, client: Client | None = None) -> Any:
+    """The organizer prepares the next draw: its commitment is published."""
+    return (client or as_user(app, ORGANIZER)).submit(f"/calls/{call}/panel/prepare", {})
+
+
 def _draw(app: Flask, call: int, size: int, **minimums: int) -> Any:
-    data = {"size": str(size), **{f"min_{area}": str(n) for area, n in minimums.items()}}
-    return as_user(app, ORGANIZER).submit(f"/calls/{call}/panel/draw", data)
+    organizer = as_user(app, ORGANIZER)
+    prepare(app, call, organizer)
+    data = {"size": str(size), **{f"min_{area}": str(n) for area, n in minimums.items()}, **WITNESS}
+    return organizer.submit(f"/calls/{call}/panel/draw", data)
 
 
 def test_the_draw_is_recorded_and_can_be_rerun_from_the_audit_log(app):
@@ -144,7 +155,7 @@ def test_the_draw_is_recorded_and_can_be_rerun_from_the_audit_log(app):
 
     [event] = events(app, "panel.drawn")
     data = event.data
-    assert len(data["seed"]) == 32 and data["size"] == 4 and data["minimums"] == {"finance": 2, "law": 2}
+    assert len(data["seed"]) == 64 and data["size"] == 4 and data["minimums"] == {"finance": 2, "law": 2}
     assert {entry["expert"] for entry in data["pool"]} == set(experts.values())  # not the unavailable one
     assert away not in {entry["expert"] for entry in data["pool"]}
     assert {"expert": experts["sw4@example.org"], "areas": ["elderly_care", "social_work"]} in data["pool"]
@@ -205,7 +216,8 @@ def test_a_small_pool_reports_its_shortfalls(app):
     world = panel_world(app)
     add_experts(app, world["body"], {"law1@example.org": ("law",), "sw1@example.org": ("social_work",)})
     organizer = as_user(app, ORGANIZER)
-    response = organizer.submit(f"/calls/{world['call']}/panel/draw", {"size": "3", "min_law": "2"})
+    prepare(app, world["call"], organizer)
+    response = organizer.submit(f"/calls/{world['call']}/panel/draw", {"size": "3", "min_law": "2", **WITNESS})
     assert response.status_code == 302
     page = organizer.get(response.location).get_data(as_text=True)
     assert "could not meet the request" in page
@@ -578,3 +590,172 @@ def test_the_panel_page_shows_members_conflicts_and_assignments(app):
         from venture.proposals.models import Proposal
         numbers = [p.number for p in db.session.scalars(select(Proposal).where(Proposal.call_id == world["call"]))]
     assert all(number in page for number in numbers[:2])
+
+
+# A draw nobody can steer -----------------------------------------------------------------------------
+
+def _draws(app: Flask, call: int) -> list[PanelDraw]:
+    with app.app_context():
+        found = db.session.scalars(select(PanelDraw).where(PanelDraw.call_id == call).order_by(PanelDraw.id)).all()
+        db.session.expunge_all()
+        return list(found)
+
+
+def test_a_draw_needs_a_published_commitment_and_a_witness(app):
+    from venture.review.models import DrawCommitment, DrawMethod
+
+    world = panel_world(app)
+    add_experts(app, world["body"], {f"e{i}@example.org": ("social_work",) for i in range(5)})
+    organizer = as_user(app, ORGANIZER)
+    url = f"/calls/{world['call']}/panel/draw"
+    refused = organizer.submit(url, {"size": "3", **WITNESS})
+    assert refused.status_code == 422 and "Prepare the draw first" in refused.get_data(as_text=True)
+    assert _draws(app, world["call"]) == []
+
+    assert prepare(app, world["call"], organizer).status_code == 302
+    with app.app_context():
+        commitment = db.session.scalar(select(DrawCommitment))
+        digest, secret = commitment.digest, commitment.secret
+    assert hashlib.sha256(secret.encode()).hexdigest() == digest
+    [event] = events(app, "panel.draw_committed")
+    assert event.data == {"call": world["call"], "digest": digest}
+    public = as_user(app, "resident@example.org").get(f"/calls/{world['call']}").get_data(as_text=True)
+    assert digest in public and secret not in public
+    panel_page = organizer.get(f"/calls/{world['call']}/panel").get_data(as_text=True)
+    assert digest in panel_page and secret not in panel_page, "not even the organizer knows the secret"
+    again = prepare(app, world["call"], organizer)
+    assert again.status_code == 422 and "already prepared" in again.get_data(as_text=True)
+
+    nobody = organizer.submit(url, {"size": "3"})
+    assert nobody.status_code == 422
+    assert "At least one witness enters a value" in nobody.get_data(as_text=True)
+    assert 'value="3"' in nobody.get_data(as_text=True), "what was typed is kept"
+    half = organizer.submit(url, {"size": "3", "witness_0_name": "陈监督", "witness_1_value": "7"})
+    assert half.status_code == 422 and "name, role and the value" in half.get_data(as_text=True)
+    assert "陈监督" in half.get_data(as_text=True)
+    assert _draws(app, world["call"]) == []
+
+    witnesses = {**WITNESS, "witness_1_name": "林代表", "witness_1_role": "居民代表", "witness_1_value": "  幸福里 88 "}
+    assert organizer.submit(url, {"size": "3", **witnesses}).status_code == 302
+    [record] = _draws(app, world["call"])
+    assert record.method is DrawMethod.CEREMONY and record.witnesses == [
+        {"name": "陈监督", "role": "区民政局监督科", "value": "2718"},
+        {"name": "林代表", "role": "居民代表", "value": "幸福里 88"}]
+    assert record.seed == drawing.ceremony_seed(secret, ["2718", "幸福里 88"], record.chain_seq, record.chain_head)
+    [drawn] = events(app, "panel.drawn")
+    assert drawn.prev_hash == record.chain_head and drawn.seq == record.chain_seq + 1
+    assert drawn.data["secret"] == secret and drawn.data["commitment"] == {"id": record.commitment_id, "digest": digest}
+    assert drawn.data["witnesses"][0] == {"name_sha256": hashlib.sha256("陈监督".encode()).hexdigest(),
+                                          "role": "区民政局监督科", "value": "2718"}
+    assert "陈监督" not in str(drawn.data), "the audit log keeps no names"
+    with app.app_context():
+        assert db.session.get(DrawCommitment, record.commitment_id).used_at is not None
+    page = organizer.get(f"/calls/{world['call']}/panel").get_data(as_text=True)
+    assert "陈监督" in page and "幸福里 88" in page and "Prepare the draw" in page  # the next one
+    # The next draw needs a new commitment: this one is spent.
+    again = organizer.submit(url, {"size": "1", **WITNESS})
+    assert again.status_code == 422 and "Prepare the draw first" in again.get_data(as_text=True)
+
+
+def test_a_draw_is_discarded_only_before_anyone_answers_and_stays_listed(app):
+    world = panel_world(app)
+    experts = add_experts(app, world["body"], {f"e{i}@example.org": ("social_work",) for i in range(4)})
+    assert _draw(app, world["call"], 2).status_code == 302
+    [record] = _draws(app, world["call"])
+    organizer = as_user(app, ORGANIZER)
+    url = f"/calls/{world['call']}/panel/draws/{record.id}/discard"
+    no_reason = organizer.submit(url, {f"discard-{record.id}-reason": " "})
+    assert no_reason.status_code == 422 and "Give a reason" in no_reason.get_data(as_text=True)
+    drawn = members(app, world["call"])
+    assert organizer.submit(url, {f"discard-{record.id}-reason": "抽取人数填错"}).status_code == 302
+    [record] = _draws(app, world["call"])
+    assert record.discarded_at is not None and record.discard_reason == "抽取人数填错"
+    assert members(app, world["call"]) == [], "its experts are off the panel"
+    by_id = {v: k for k, v in experts.items()}
+    for member in drawn:
+        mails = outbox(app, by_id[member.expert_id])
+        assert len(mails) == 2 and "discarded" in mails[-1].subject
+    [event] = events(app, "panel.draw_discarded")
+    assert event.data["members"] == [m.id for m in drawn] and len(event.data["reason_sha256"]) == 64
+    assert "抽取人数填错" not in str(event.data)
+    page = organizer.get(f"/calls/{world['call']}/panel").get_data(as_text=True)
+    assert "4 experts in the pool are available" in page, "they are back in the pool"
+    assert "抽取人数填错" in page
+    again = organizer.submit(url, {f"discard-{record.id}-reason": "again"})
+    assert again.status_code == 422 and "already discarded" in again.get_data(as_text=True)
+
+    # Once an expert has answered, the draw stands.
+    assert _draw(app, world["call"], 1).status_code == 302
+    [member] = members(app, world["call"])
+    as_user(app, by_id[member.expert_id]).submit(f"/panels/{member.id}", {"answer": "accept"})
+    second = _draws(app, world["call"])[-1]
+    refused = organizer.submit(f"/calls/{world['call']}/panel/draws/{second.id}/discard",
+                               {f"discard-{second.id}-reason": "不想要"})
+    assert refused.status_code == 422 and "already answered" in refused.get_data(as_text=True)
+    assert _draws(app, world["call"])[-1].discarded_at is None
+    # Another call's draw is not found under this one.
+    other = make_call(app, world["body"], Phase.OPEN, title="Other call")
+    assert organizer.submit(f"/calls/{other}/panel/draws/{second.id}/discard",
+                            {f"discard-{second.id}-reason": "x"}).status_code == 404
+
+
+def test_verify_draw_checks_where_the_seed_came_from(app):
+    world = panel_world(app)
+    experts = add_experts(app, world["body"], {f"e{i}@example.org": ("finance",) for i in range(3)})
+    assert _draw(app, world["call"], 1, finance=1).status_code == 302
+    [first] = members(app, world["call"])
+    email = next(e for e, i in experts.items() if i == first.expert_id)
+    as_user(app, email).submit(f"/panels/{first.id}", {"answer": "decline"})
+    ceremony, replacement = _draws(app, world["call"])
+    assert replacement.seed == drawing.replacement_seed(ceremony.seed, first.id)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["panels", "verify-draw", str(ceremony.id)])
+    assert result.exit_code == 0, result.output
+    assert "seed from the secret, the witnesses' values and the chain head vs stored seed: matches" in result.output
+    assert "digest of the revealed secret vs the published commitment: matches" in result.output
+    result = runner.invoke(args=["panels", "verify-draw", str(replacement.id)])
+    assert result.exit_code == 0 and "seed derived from the parent draw vs stored seed: matches" in result.output
+
+    with app.app_context():
+        row = db.session.get(PanelDraw, ceremony.id)
+        row.witnesses = [{**row.witnesses[0], "value": "2719"}]
+        db.session.commit()
+    result = runner.invoke(args=["panels", "verify-draw", str(ceremony.id)])
+    assert result.exit_code == 1
+    assert "seed from the secret, the witnesses' values and the chain head vs stored seed: DOES NOT MATCH" \
+        in result.output
+    assert "witnesses in the audit entry vs stored: DOES NOT MATCH" in result.output
+    with app.app_context():
+        from venture.review.models import DrawCommitment
+
+        db.session.get(DrawCommitment, ceremony.commitment_id).secret = "0" * 64
+        db.session.get(PanelDraw, replacement.id).seed = "1" * 64
+        db.session.commit()
+    result = runner.invoke(args=["panels", "verify-draw", str(ceremony.id)])
+    assert "digest of the revealed secret vs the published commitment: DOES NOT MATCH" in result.output
+    result = runner.invoke(args=["panels", "verify-draw", str(replacement.id)])
+    assert result.exit_code == 1 and "seed derived from the parent draw vs stored seed: DOES NOT MATCH" in result.output
+
+
+def test_a_hand_added_member_who_declines_is_replaced_from_the_latest_draw_or_not_at_all(app):
+    world = panel_world(app)
+    experts = add_experts(app, world["body"], {f"e{i}@example.org": ("law",) for i in range(4)})
+    organizer = as_user(app, ORGANIZER)
+    organizer.submit(f"/calls/{world['call']}/panel/add",
+                     {"add-expert": str(experts["e0@example.org"]), "add-reason": "熟悉本区情况的律师"})
+    [hand] = members(app, world["call"])
+    as_user(app, "e0@example.org").submit(f"/panels/{hand.id}", {"answer": "decline"})
+    assert _draws(app, world["call"]) == [], "no draw to derive a seed from: the organizers choose again"
+    assert events(app, "panel.replacement_drawn") == []
+
+    assert _draw(app, world["call"], 1).status_code == 302
+    [ceremony] = _draws(app, world["call"])
+    organizer.submit(f"/calls/{world['call']}/panel/add",
+                     {"add-expert": str(next(e for k, e in experts.items() if e not in ceremony.chosen
+                                             and k != "e0@example.org")), "add-reason": "补充"})
+    second = members(app, world["call"])[-1]
+    email = next(k for k, e in experts.items() if e == second.expert_id)
+    as_user(app, email).submit(f"/panels/{second.id}", {"answer": "decline"})
+    replacement = _draws(app, world["call"])[-1]
+    assert replacement.parent_draw_id == ceremony.id
+    assert replacement.seed == drawing.replacement_seed(ceremony.seed, second.id)

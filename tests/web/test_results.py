@@ -3,7 +3,8 @@ notice, finalising, and the deliberation page that nobody else sees."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -163,10 +164,12 @@ def test_the_proposed_record_its_fingerprint_audit_and_mail(app, world):
     assert organizer.submit(f"/calls/{world.call}/deliberation/open-notice", {}).status_code == 302
     record = _record(app, world.call, ResultStage.PROPOSED)
     content = record.content
-    assert set(content) == {"call", "stage", "computed_at", "method", "criteria", "lines", "totals", "changes"}
+    assert set(content) == {"format", "call", "stage", "computed_at", "method", "criteria", "lines", "totals",
+                            "changes", "screening"}
     assert content["stage"] == "proposed" and content["call"] == world.call and content["changes"] == []
+    assert content["format"] == 2
     assert content["method"] == {
-        "name": "mean", "normalise": False, "component_weight": "0.00", "component_label": "",
+        "name": "mean", "trim_from": 5, "trim_each_side": 1, "normalise": False, "component_weight": "0.00", "component_label": "",
         "minimum_score": "60.00", "budget_fen": 1_500_000, "reviewers_per_proposal": 3,
         "disagreement_threshold": "20.00", "tie_criterion": None}
     assert content["criteria"] == [{"position": 1, "name": "需求", "weight": 40, "max_points": "10.00"},
@@ -174,12 +177,26 @@ def test_the_proposed_record_its_fingerprint_audit_and_mail(app, world):
     first = content["lines"][0]
     assert set(first) == {"rank", "proposal", "number", "title", "group", "group_kind", "theme", "district",
                           "request_fen", "amount_fen", "outcome", "score", "component", "final", "criteria_means",
-                          "reviews", "missing", "notes", "adjustment"}
+                          "reviews", "missing", "notes", "adjustment", "first_submitted_at", "score_exact",
+                          "review_scores", "reviews_not_counted"}
     assert first == {**first, "rank": 1, "proposal": world.proposals[0], "title": "项目0", "group": "互助队0",
                      "group_kind": "grassroots", "request_fen": 1_000_000, "amount_fen": 1_000_000,
                      "outcome": "funded", "score": "84.00", "component": None, "final": "84.00",
                      "criteria_means": {"1": "8.00", "2": "8.67"}, "reviews": 3, "missing": 0, "notes": [],
-                     "adjustment": None}
+                     "adjustment": None, "score_exact": "84.0", "reviews_not_counted": []}
+    # Every counted review's points, under the call's letters (the members in id order), never a name.
+    assert first["review_scores"] == [
+        {"reviewer": "A", "scores": {"1": "8", "2": "9"}, "total": "86.00", "used": "86.0", "dropped": False},
+        {"reviewer": "B", "scores": {"1": "7", "2": "8"}, "total": "76.00", "used": "76.0", "dropped": False},
+        {"reviewer": "C", "scores": {"1": "9", "2": "9"}, "total": "90.00", "used": "90.0", "dropped": False}]
+    with app.app_context():
+        from venture.proposals.models import ProposalVersion
+        submitted = db.session.scalar(select(ProposalVersion.submitted_at).where(
+            ProposalVersion.proposal_id == world.proposals[0], ProposalVersion.version_no == 1))
+    assert datetime.fromisoformat(first["first_submitted_at"]) == submitted  # the tie-break's input, exactly
+    assert content["screening"] == [{"number": line["number"], "outcome": "eligible", "category": "meets_conditions"}
+                                    for line in sorted(content["lines"], key=lambda line: line["number"])]
+    assert "Reviewer 0" not in json.dumps(content, ensure_ascii=False)
     assert [line["outcome"] for line in content["lines"]] == ["funded", "does_not_fit", "below_minimum"]
     assert content["totals"] == {"funded": 1, "amount_fen": 1_000_000, "budget_fen": 1_500_000, "proposals": 3}
     assert record.fingerprint == hashlib.sha256(canonical(content)).hexdigest()

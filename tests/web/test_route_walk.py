@@ -20,9 +20,12 @@ ACCESS = {
     "results_public.results_xlsx": "public", "results_public.objections_page": "public",
     "results_public.lodge": "signed_in", "results_public.answer": {"organizer"},
     "results_public.objection_file": "public", "results_public.feedback_page": set(),
+    "results_public.draws_page": "public", "results_public.verifier": "public",
+    "results_public.reviews_page": "public",
     "api.calls": "public", "api.call": "public", "api.results": "public", "api.objections": "public",
     "api.openapi": "public", "api.checkpoints": "public",
     "transparency.transparency": "public", "transparency.public_key": "public",
+    "api.result_record": "public", "api.draws": "public",
     "results.deliberation": {"organizer"}, "results.component": {"organizer"}, "results.adjust": {"organizer"},
     "results.clear": {"organizer"}, "results.open_notice": {"organizer"}, "results.finalise": {"organizer"},
     "pages.home": "public", "pages.about": "public", "pages.healthz": "public",
@@ -69,6 +72,7 @@ ACCESS = {
     "review.assignment": {"reviewer"}, "review.attachment": {"reviewer"},
     "panels.progress": {"organizer"}, "panels.send_reminders": {"organizer"},
     "panels.panel": {"organizer"}, "panels.draw": {"organizer"}, "panels.add_member": {"organizer"},
+    "panels.prepare_draw": {"organizer"}, "panels.discard_draw": {"organizer"},
     "panels.add_conflict": {"organizer"}, "panels.set_due": {"organizer"}, "panels.assign": {"organizer"},
     "panels.move": {"organizer"}, "panels.stand_down": {"organizer"}, "panels.respond": {"reviewer"},
     "panels.conflicts": {"reviewer"}, "panels.withdraw": {"reviewer", "organizer"},
@@ -172,6 +176,7 @@ def world(app):
             "invitation_id": db.session.scalar(select(Invitation.id)),
             "comment_id": comment.id,
             "token": "not-a-real-token", "filename": "css/venture.css", "objection_id": 1,
+            "stage": "proposed", "draw_id": 1,
             **review_ids,
         }
     from tests.project_builders import walk_project

@@ -51,9 +51,9 @@ def _proposal(app, proposal_id) -> Proposal:
         return proposal
 
 
-def _decide(client, world, decision, reason=REASON, **kwargs):
+def _decide(client, world, decision, reason=REASON, category="conditions", **kwargs):
     return client.submit(f"/calls/{world['call_id']}/screening/{world['proposal_id']}",
-                         {"decision": decision, "reason": reason}, **kwargs)
+                         {"decision": decision, "reason": reason, "category": category}, **kwargs)
 
 
 def _events(app, action="proposal.screened"):
@@ -78,7 +78,8 @@ def test_organizer_screens_a_proposal_the_group_is_told_and_it_is_audited(app):
     assert proposal.screened_at is not None
     [event] = _events(app)
     assert event == {"from": "pending", "to": "eligible", "reversal": False, "call": world["call_id"],
-                     "reason_sha256": hashlib.sha256(REASON.encode()).hexdigest()}
+                     "reason_sha256": hashlib.sha256(REASON.encode()).hexdigest(), "category": "meets_conditions"}
+    assert proposal.screening_category == "meets_conditions"
     [mail] = outbox(app, "owner@example.org")
     assert proposal.number in mail.subject and REASON in mail.body_text
     assert f"/proposals/{world['proposal_id']}/edit" in mail.body_text
@@ -148,10 +149,37 @@ def test_the_review_cannot_start_while_a_proposal_is_unscreened(app):
         call = db.session.get(Call, world["call_id"])
         assert screening.start_problems(db.session, call) == [db.session.get(Proposal, second).number]
     organizer.submit(f"/calls/{world['call_id']}/screening/{second}",
-                     {"decision": "ineligible", "reason": "预算超出上限，不符合条件。"})
+                     {"decision": "ineligible", "reason": "预算超出上限，不符合条件。", "category": "amount"})
     organizer.submit(f"/calls/{world['call_id']}/phase", {"to": "review"})
     with app.app_context():
         assert db.session.get(Call, world["call_id"]).phase is Phase.REVIEW
+
+
+def test_a_decision_against_needs_its_published_category(app):
+    world = _world(app)
+    organizer = world["organizer"]
+    response = _decide(organizer, world, "ineligible", reason="缺少登记证书。", category="", headers=EN)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Choose why it is not eligible" in page and "缺少登记证书。" in page  # what was typed is kept
+    for wrong in ("meets_conditions", "nonsense"):
+        assert _decide(organizer, world, "ineligible", category=wrong).status_code == 422
+    assert _proposal(app, world["proposal_id"]).screening is Screening.PENDING and _events(app) == []
+    assert _decide(organizer, world, "ineligible", reason="缺少登记证书。", category="attachments").status_code == 302
+    proposal = _proposal(app, world["proposal_id"])
+    assert (proposal.screening, proposal.screening_category) == (Screening.INELIGIBLE, "attachments")
+    [event] = _events(app)
+    assert event["category"] == "attachments" and "登记证书" not in str(event)
+    page = organizer.get(f"/calls/{world['call_id']}/screening", headers=EN).get_data(as_text=True)
+    assert "Published category:" in page and "A required attachment is missing" in page
+    assert re.search(r'<option selected value="attachments">', page), "the form shows the recorded category"
+    # A new category alone is a change; the same decision again is not.
+    assert _decide(organizer, world, "ineligible", reason="缺少登记证书。", category="incomplete").status_code == 302
+    assert _decide(organizer, world, "ineligible", reason="缺少登记证书。", category="incomplete").status_code == 302
+    assert [e["category"] for e in _events(app)] == ["attachments", "incomplete"]
+    # Any category typed with an eligible decision is ignored: eligible is eligible.
+    _decide(organizer, world, "eligible", category="amount")
+    assert _proposal(app, world["proposal_id"]).screening_category == "meets_conditions"
 
 
 def test_the_group_sees_the_decision_and_its_reason(app):

@@ -22,6 +22,10 @@ DATE_TIME = {"type": "string", "format": "date-time"}
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "description": "A decimal number, written exactly."}
 FEN = {"type": "integer", "minimum": 0, "description": "Money in fen (1 yuan = 100 fen)."}
 URL = {"type": "string", "format": "uri"}
+EXACT = {"type": "string", "pattern": r"^-?\d+(\.\d+)?(e[+-]?\d+)?$",
+         "description": "An unrounded number: the shortest text that reads back as the same IEEE 754 double."}
+HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "A SHA-256 digest in lowercase hex."}
+LETTER = {"type": "string", "pattern": "^[A-Z]+$", "description": "A reviewer's pseudonym for the whole call."}
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -52,11 +56,21 @@ SCHEMAS: dict[str, Any] = {
         "districts": {"type": "array", "items": STRING},
         "criteria": {"type": "array", "items": _ref("Criterion")},
         "method": _ref("CallMethod"),
-        "links": _object({"self": URL, "html": URL, "results": _nullable(URL), "objections": _nullable(URL)}),
+        "draw_commitments": {"type": "array", "items": _ref("DrawCommitment"),
+                             "description": "Commitments to the panel draws, public from the moment they are made."},
+        "links": _object({"self": URL, "html": URL, "results": _nullable(URL), "objections": _nullable(URL),
+                          "draws": _nullable(URL)}),
     }),
+    "DrawCommitment": _object({
+        "digest": HASH, "committed_at": DATE_TIME, "used": BOOLEAN, "draw": _nullable(INTEGER),
+        "secret": _nullable(STRING),
+    }, description="SHA-256 of a secret fixed before a panel draw; the draw reveals the secret (shown from the "
+                   "public notice on)."),
     "CallList": _object({"calls": {"type": "array", "items": _ref("Call")}, "count": INTEGER}),
     "ResultMethod": _object({
-        "name": {"type": "string", "enum": ["mean", "trimmed"]}, "normalise": BOOLEAN,
+        "name": {"type": "string", "enum": ["mean", "trimmed"]}, "trim_from": _nullable(INTEGER),
+        "trim_each_side": _nullable(INTEGER),
+        "normalise": BOOLEAN,
         "component_weight": _nullable(DECIMAL), "component_label": _nullable(STRING),
         "minimum_score": _nullable(DECIMAL), "budget_fen": _nullable(FEN),
         "reviewers_per_proposal": _nullable(INTEGER), "disagreement_threshold": _nullable(DECIMAL),
@@ -75,6 +89,66 @@ SCHEMAS: dict[str, Any] = {
         "notes": {"type": "array", "items": {"type": "string",
                                              "enum": ["trimmed", "incomplete", "no_reviews", "no_component"]}},
         "adjustment": _nullable(_ref("Adjustment")),
+        "first_submitted_at": _nullable(DATE_TIME),
+        "score_exact": _nullable(EXACT),
+        "review_scores": {"type": "array", "items": _ref("ReviewScore"),
+                          "description": "Every counted review, by reviewer pseudonym."},
+        "reviews_not_counted": {"type": "array", "items": _ref("ReviewNotCounted")},
+    }),
+    "ReviewScore": _object({
+        "reviewer": LETTER,
+        "scores": {"type": "object", "additionalProperties": DECIMAL,
+                   "description": "The points on each criterion, keyed by its position."},
+        "total": DECIMAL, "used": _nullable(EXACT), "dropped": BOOLEAN,
+    }),
+    "ReviewNotCounted": _object({
+        "reviewer": LETTER,
+        "reason": {"type": "string",
+                   "enum": ["conflict", "withdrawn", "moved", "superseded", "not_submitted", "ended"]},
+    }),
+    "ScreeningOutcome": _object({
+        "number": STRING, "outcome": {"type": "string", "enum": ["eligible", "ineligible", "pending"]},
+        "category": {"type": "string", "enum": ["meets_conditions", "applicant_kind", "amount", "attachments", "area",
+                                                "conditions", "incomplete", "not_recorded"]},
+    }),
+    "RecordRef": _object({"fingerprint": STRING, "created_at": DATE_TIME, "url": URL}),
+    "AuditEntry": _object({
+        "payload": _object({"seq": INTEGER, "at": STRING, "actor": _nullable(INTEGER), "action": STRING,
+                            "object": {"type": "array"}, "data": {"type": "object"}}),
+        "prev_hash": HASH, "entry_hash": HASH,
+    }, description="An audit log entry: entry_hash = SHA-256 of prev_hash followed by the canonical JSON of payload."),
+    "Record": _object({
+        "call": INTEGER, "stage": {"type": "string", "enum": ["proposed", "final"]}, "created_at": DATE_TIME,
+        "fingerprint": STRING, "chain_seq": _nullable(INTEGER), "chain_head": _nullable(STRING),
+        "audit_entry": _nullable(_ref("AuditEntry")),
+        "content": {"type": "object", "description": "The record's content exactly as stored: its fingerprint is "
+                                                     "the SHA-256 of its canonical JSON (docs/REVIEW.md)."},
+        "links": _object({"self": URL, "html": URL, "csv": URL, "xlsx": URL}),
+    }),
+    "Witness": _object({"name": STRING, "role": STRING, "value": STRING}),
+    "Draw": _object({
+        "number": INTEGER, "made_at": DATE_TIME,
+        "method": {"type": "string", "enum": ["ceremony", "replacement", "server"]},
+        "seed": STRING,
+        "commitment": _nullable(_object({"id": INTEGER, "digest": HASH, "committed_at": DATE_TIME, "secret": STRING,
+                                         "audit_entry": _nullable(_ref("AuditEntry"))})),
+        "witnesses": {"type": "array", "items": _ref("Witness")},
+        "chain_seq": _nullable(INTEGER), "chain_head": _nullable(STRING), "parent_draw": _nullable(INTEGER),
+        "replaces_member": _nullable(INTEGER), "size": INTEGER,
+        "minimums": {"type": "object", "additionalProperties": INTEGER},
+        "pool": {"type": "array", "items": _object({"expert": INTEGER, "areas": {"type": "array", "items": STRING}})},
+        "chosen": {"type": "array", "items": INTEGER},
+        "shortfalls": {"type": "object", "additionalProperties": INTEGER}, "short_by": INTEGER,
+        "discarded": _nullable(_object({"at": DATE_TIME, "reason": STRING})),
+        "audit_entry": _nullable(_ref("AuditEntry")),
+    }, description="A panel draw: its seed's inputs, the pool under the experts' pool numbers, and its result."),
+    "DrawList": _object({
+        "call": INTEGER, "algorithm": {"type": "object"},
+        "commitments": {"type": "array", "items": _ref("DrawCommitment")},
+        "draws": {"type": "array", "items": _ref("Draw")},
+        "panel": _object({"members": INTEGER, "accepted": INTEGER, "accepted_drawn": INTEGER,
+                          "accepted_added_by_hand": INTEGER}),
+        "links": _object({"html": URL}),
     }),
     "Totals": _object({"funded": INTEGER, "amount_fen": FEN, "budget_fen": FEN, "proposals": INTEGER}),
     "Change": _object({
@@ -88,12 +162,16 @@ SCHEMAS: dict[str, Any] = {
         "lines": {"type": "array", "items": _ref("ResultLine")},
         "totals": _ref("Totals"),
         "changes": {"type": "array", "items": _ref("Change")},
+        "format": INTEGER, "proposed_fingerprint": _nullable(STRING),
+        "screening": {"type": "array", "items": _ref("ScreeningOutcome")},
+        "records": _object({"proposed": _nullable(_ref("RecordRef")), "final": _nullable(_ref("RecordRef"))},
+                           description="Both frozen records; the proposed one stays public after the final one."),
         "notice_ends_at": _nullable(DATE_TIME), "results_published_at": _nullable(DATE_TIME),
         "record": _object({"stage": {"type": "string", "enum": ["proposed", "final"]}, "created_at": DATE_TIME,
                            "fingerprint": STRING, "chain_seq": _nullable(INTEGER), "chain_head": STRING},
                           description="The frozen record and the head of the audit chain right after it was "
                                       "written: compare it with `flask --app venture audit verify`."),
-        "links": _object({"html": URL, "csv": URL, "xlsx": URL}),
+        "links": _object({"html": URL, "csv": URL, "xlsx": URL, "draws": URL, "verifier": URL}),
     }),
     "Objection": _object({
         "number": INTEGER, "lodged_at": DATE_TIME,
@@ -127,6 +205,8 @@ def _json(schema: str, description: str) -> dict[str, Any]:
 NOT_FOUND = _json("Error", "No such public call, or (for results and objections) its public notice has not "
                            "opened yet.")
 CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+STAGE = {"name": "stage", "in": "path", "required": True,
+         "schema": {"type": "string", "enum": ["proposed", "final"]}}
 
 PATHS: dict[str, Any] = {
     "/api/v1/calls": {"get": {
@@ -144,6 +224,24 @@ PATHS: dict[str, Any] = {
         "description": "Nothing of a result is public before its notice opens: until then this answers 404.",
         "parameters": [CALL_ID],
         "responses": {"200": _json("Result", "The frozen result record."), "404": NOT_FOUND},
+    }},
+    "/api/v1/calls/{call_id}/results/{stage}": {"get": {
+        "operationId": "getResultRecord",
+        "summary": "One frozen record – the proposed result of the notice, or the final one – exactly as stored, "
+                   "with its fingerprint and the audit entry that sealed it.",
+        "description": "Everything needed to recompute the result is in the record: every counted review's "
+                       "points under the reviewers' pseudonyms, the reviews not counted and why, the screening "
+                       "outcomes, the first submission times and the method. 404 before the notice, and for the "
+                       "final record until it exists.",
+        "parameters": [CALL_ID, STAGE],
+        "responses": {"200": _json("Record", "The record."), "404": NOT_FOUND},
+    }},
+    "/api/v1/calls/{call_id}/draws": {"get": {
+        "operationId": "listDraws",
+        "summary": "Every panel draw of the call, discarded ones included, with its seed's inputs, pool and result.",
+        "description": "Public from the notice on: until then this answers 404 (the commitments are in the call).",
+        "parameters": [CALL_ID],
+        "responses": {"200": _json("DrawList", "The draws in the order they were made."), "404": NOT_FOUND},
     }},
     "/api/v1/calls/{call_id}/objections": {"get": {
         "operationId": "listObjections", "summary": "Objections to the result and the organizer's answers.",

@@ -8,10 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import url_for
+from sqlalchemy.orm import Session
 
 from venture.calls.models import Call
+from venture.panels import public as panels_public
 from venture.results import objections, public
-from venture.results.models import ResultRecord
+from venture.results.models import ResultRecord, ResultStage
 
 
 def moment(value: datetime | None) -> str | None:
@@ -22,7 +24,8 @@ def decimal(value: Decimal | None) -> str | None:
     return format(value, "f") if value is not None else None
 
 
-def call_json(call: Call, now: datetime) -> dict[str, Any]:
+def call_json(call: Call, now: datetime, commitments: list[dict[str, Any]]) -> dict[str, Any]:
+    """``commitments``: the call's draw commitments (``panels.public.commitments_for``)."""
     released = public.is_released(call)
     tie = next((c for c in call.criteria if c.position == call.tie_criterion_position), None)
     return {
@@ -51,29 +54,70 @@ def call_json(call: Call, now: datetime) -> dict[str, Any]:
             "tie_criterion": {"position": tie.position, "name": tie.name} if tie else None,
             "notice_days": call.notice_days,
         },
+        "draw_commitments": commitments,
         "links": {
             "self": url_for("api.call", call_id=call.id, _external=True),
             "html": url_for("calls.show", call_id=call.id, _external=True),
             "results": url_for("api.results", call_id=call.id, _external=True) if released else None,
             "objections": url_for("api.objections", call_id=call.id, _external=True) if released else None,
+            "draws": url_for("api.draws", call_id=call.id, _external=True) if released else None,
         },
     }
 
 
-def results_json(call: Call, record: ResultRecord) -> dict[str, Any]:
+def _record_links(call: Call, stage: ResultStage) -> dict[str, str]:
+    return {
+        "self": url_for("api.result_record", call_id=call.id, stage=stage.value, _external=True),
+        "html": url_for("results_public.results", call_id=call.id, stage=stage.value, _external=True),
+        "csv": url_for("results_public.results_csv", call_id=call.id, stage=stage.value, _external=True),
+        "xlsx": url_for("results_public.results_xlsx", call_id=call.id, stage=stage.value, _external=True),
+    }
+
+
+def results_json(session: Session, call: Call, record: ResultRecord) -> dict[str, Any]:
     content = public.public_content(record)
+    records = public.records_of(session, call)
     return {
         **content,
         "notice_ends_at": moment(call.notice_ends_at),
         "results_published_at": moment(call.results_published_at),
         "record": {"stage": record.stage.value, "created_at": moment(record.created_at),
                    "fingerprint": record.fingerprint, "chain_seq": record.chain_seq, "chain_head": record.chain_head},
+        "records": {stage.value: None if stage not in records else {
+            "fingerprint": records[stage].fingerprint, "created_at": moment(records[stage].created_at),
+            "url": _record_links(call, stage)["self"]} for stage in ResultStage},
         "links": {
             "html": url_for("results_public.results", call_id=call.id, _external=True),
             "csv": url_for("results_public.results_csv", call_id=call.id, _external=True),
             "xlsx": url_for("results_public.results_xlsx", call_id=call.id, _external=True),
+            "draws": url_for("api.draws", call_id=call.id, _external=True),
+            "verifier": url_for("results_public.verifier", _external=True),
         },
     }
+
+
+def record_json(session: Session, call: Call, record: ResultRecord) -> dict[str, Any]:
+    """A frozen record exactly as stored, with what is needed to check it:
+    ``fingerprint`` is the SHA-256 of the canonical JSON of ``content``, and
+    ``audit_entry`` is the audit log's entry whose hash is ``chain_head``."""
+    return {
+        "call": call.id,
+        "stage": record.stage.value,
+        "created_at": moment(record.created_at),
+        "fingerprint": record.fingerprint,
+        "chain_seq": record.chain_seq,
+        "chain_head": record.chain_head or None,
+        "audit_entry": public.sealing_entry(session, record),
+        "content": public.published_content(record),
+        "links": _record_links(call, record.stage),
+    }
+
+
+def draws_json(session: Session, call: Call) -> dict[str, Any] | None:
+    found = panels_public.draws(session, call)
+    if found is None:
+        return None
+    return {**found, "links": {"html": url_for("results_public.draws_page", call_id=call.id, _external=True)}}
 
 
 def objections_json(call: Call, listed: list[objections.PublicObjection]) -> dict[str, Any]:

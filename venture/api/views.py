@@ -18,7 +18,9 @@ from venture.api import openapi, serialise
 from venture.calls.models import Call, Phase
 from venture.core.timeutil import utcnow
 from venture.extensions import db
+from venture.panels import public as panels_public
 from venture.results import objections, public
+from venture.results.models import ResultStage
 from venture.web import MAX_ID
 
 bp = Blueprint("api", __name__)
@@ -61,12 +63,14 @@ def calls() -> Any:
     rows = db.session.scalars(select(Call).where(Call.phase != Phase.DRAFT)
                               .options(selectinload(Call.body), selectinload(Call.criteria))
                               .order_by(Call.closes_at.desc(), Call.id.desc())).all()
-    return jsonify(calls=[serialise.call_json(call, now) for call in rows], count=len(rows))
+    commitments = panels_public.commitments_for(db.session, list(rows))
+    return jsonify(calls=[serialise.call_json(call, now, commitments[call.id]) for call in rows], count=len(rows))
 
 
 @bp.route("/calls/<call_id>")
 def call(call_id: str) -> Any:
-    return jsonify(serialise.call_json(_public_call(call_id), utcnow()))
+    found = _public_call(call_id)
+    return jsonify(serialise.call_json(found, utcnow(), panels_public.commitments(db.session, found)))
 
 
 @bp.route("/calls/<call_id>/results")
@@ -75,7 +79,30 @@ def results(call_id: str) -> Any:
     record = public.record_for(db.session, found)
     if record is None:
         raise NotFound()
-    return jsonify(serialise.results_json(found, record))
+    return jsonify(serialise.results_json(db.session, found, record))
+
+
+@bp.route("/calls/<call_id>/results/<stage>", endpoint="result_record")
+def result_record(call_id: str, stage: str) -> Any:
+    """One frozen record (the proposed result stays public after the final one is out)."""
+    found = _public_call(call_id)
+    try:
+        wanted = ResultStage(stage)
+    except ValueError:
+        raise NotFound() from None
+    record = public.records_of(db.session, found).get(wanted)
+    if record is None:
+        raise NotFound()
+    return jsonify(serialise.record_json(db.session, found, record))
+
+
+@bp.route("/calls/<call_id>/draws")
+def draws(call_id: str) -> Any:
+    found = _public_call(call_id)
+    listed = serialise.draws_json(db.session, found)
+    if listed is None:
+        raise NotFound()
+    return jsonify(listed)
 
 
 @bp.route("/calls/<call_id>/objections", endpoint="objections")

@@ -81,7 +81,17 @@ def show(call_id: str) -> Any:
     return render_template("calls/show.html", call=call, now=now, phase_key=_phase_key(call, now),
                            submitted=_submitted_counts([call.id]).get(call.id, 0),
                            apply_form=apply_form, my_groups=my_groups, my_proposals=my_proposals,
-                           drafts_allowed=proposals.drafts_allowed(call, now))
+                           drafts_allowed=proposals.drafts_allowed(call, now),
+                           draw_commitments=_draw_commitments(call))
+
+
+def _draw_commitments(call: Call) -> list[Any]:
+    """Published before each panel draw: the digest and when (the rest from the notice on, see panels.public)."""
+    from venture.review.models import DrawCommitment
+
+    rows = db.session.scalars(select(DrawCommitment).where(DrawCommitment.call_id == call.id)
+                              .order_by(DrawCommitment.id)).all()
+    return [{"digest": c.digest, "committed_at": c.created_at, "used": c.used_at is not None} for c in rows]
 
 
 @bp.route("/calls/<call_id>/apply", methods=["POST"])

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from venture.core.forms import choices, max_length, moment_in_range, strip
 from venture.core.l10n import lazy_gettext as _l
-from venture.panels.services import MAX_PANEL, REASON_LIMIT
+from venture.panels.services import MAX_PANEL, REASON_LIMIT, WITNESS_TEXT_LIMIT
 from venture.review.expertise import AREAS
 
 REQUIRED = _l("This field is required.")
@@ -34,6 +34,13 @@ class DrawForm(FlaskForm):
     def minimums(self) -> dict[str, int]:
         return {key: self[f"min_{key}"].data or 0 for key in AREAS if self[f"min_{key}"].data}
 
+    def witness_rows(self) -> list[tuple[Any, Any, Any]]:
+        return [(self[f"witness_{i}_name"], self[f"witness_{i}_role"], self[f"witness_{i}_value"])
+                for i in range(WITNESS_ROWS)]
+
+    def witnesses(self) -> list[tuple[str | None, str | None, str | None]]:
+        return [(name.data, role.data, value.data) for name, role, value in self.witness_rows()]
+
 
 for _key, _label in AREAS.items():
     setattr(DrawForm, f"min_{_key}", IntegerField(
@@ -41,6 +48,23 @@ for _key, _label in AREAS.items():
                                                              message=_l("Enter a number from 0 to %(max)d.",
                                                                         max=MAX_PANEL))],
         render_kw={"inputmode": "numeric", "min": 0, "max": MAX_PANEL}))
+
+# Rows for the witnesses of the draw (often from a supervision body); at least one is filled in.
+WITNESS_ROWS = 3
+for _index in range(WITNESS_ROWS):
+    setattr(DrawForm, f"witness_{_index}_name", StringField(
+        _l("Witness %(num)d: name", num=_index + 1), validators=[max_length(WITNESS_TEXT_LIMIT)], filters=[strip]))
+    setattr(DrawForm, f"witness_{_index}_role", StringField(
+        _l("Witness %(num)d: role or body", num=_index + 1), validators=[max_length(WITNESS_TEXT_LIMIT)],
+        filters=[strip]))
+    setattr(DrawForm, f"witness_{_index}_value", StringField(
+        _l("Witness %(num)d: the value they choose", num=_index + 1),
+        validators=[max_length(WITNESS_TEXT_LIMIT)], filters=[strip],
+        render_kw={"autocomplete": "off", "spellcheck": "false"}))
+
+
+class PrepareDrawForm(FlaskForm):
+    """The "Prepare the draw" button: nothing to fill in."""
 
 
 class PrefixedForm(FlaskForm):
@@ -51,6 +75,10 @@ class PrefixedForm(FlaskForm):
 
     class Meta:
         csrf = False
+
+
+class DiscardDrawForm(PrefixedForm):
+    reason = _reason(_l("Why this draw is discarded (published with the result)"))
 
 
 class AddMemberForm(PrefixedForm):

@@ -6,20 +6,30 @@ The draw and the assignment are made by the pure algorithms in
 the database and their inputs and results are recorded: on the rows (seed,
 pool snapshot, request) and in the audit log, so that anyone can re-run a
 draw from the record and get the same experts (``flask panels verify-draw``).
+
+A draw is a small ceremony, so that its seed is nobody's choice: the
+organizer first prepares it (``prepare_draw``: a secret is fixed and only its
+digest published), then draws with witnesses who each enter a value
+(``draw``); the seed mixes the secret, the values and the audit chain's head
+at that moment. A draw whose experts have not answered yet may be discarded,
+with a reason; it stays listed, and its experts go back to the pool.
 """
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from venture.accounts.models import User
 from venture.audit import services as audit
+from venture.audit.models import AuditEvent
 from venture.bodies.models import PoolExpert
 from venture.calls.models import Call, Phase
 from venture.core.errors import DomainError
@@ -31,11 +41,13 @@ from venture.proposals.models import Proposal, ProposalStatus, Screening
 from venture.review import assign
 from venture.review import draw as drawing
 from venture.review.expertise import AREAS
-from venture.review.models import Assignment, MemberStatus, PanelDraw, PanelMember
+from venture.review.models import Assignment, DrawCommitment, DrawMethod, MemberStatus, PanelDraw, PanelMember
 
 PANEL_PHASES = frozenset({Phase.OPEN, Phase.CLOSED, Phase.REVIEW})
 MAX_PANEL = 50
 REASON_LIMIT = 500
+MAX_WITNESSES = 5
+WITNESS_TEXT_LIMIT = 100
 
 
 def _sha256(text: str) -> str:
@@ -84,24 +96,116 @@ def _invite(session: Session, member: PanelMember) -> None:
         mail.queue(session, user.email, "panel_invitation", user.locale, call=member.call, member=member)
 
 
+@dataclass(frozen=True)
+class Witness:
+    """Someone who attends the draw (often from a supervision body) and enters a value of their own choosing."""
+
+    name: str
+    role: str
+    value: str
+
+    def as_recorded(self) -> dict[str, str]:
+        return {"name": self.name, "role": self.role, "value": self.value}
+
+    def as_audited(self) -> dict[str, str]:
+        """The audit log keeps no names: the name's digest stands for it."""
+        return {"name_sha256": _sha256(self.name), "role": self.role, "value": self.value}
+
+
+def _clean(typed: str | None) -> str:
+    return unicodedata.normalize("NFC", typed or "").strip()
+
+
+def clean_witnesses(rows: Sequence[tuple[str | None, str | None, str | None]]) -> list[Witness]:
+    """The witnesses from (name, role, value) rows, empty rows left out.
+    Raises DomainError (field ``witnesses``) unless at least one is complete
+    and every row given is complete."""
+    witnesses = []
+    for name, role, value in rows:
+        name, role, value = _clean(name), _clean(role), drawing.witness_value(value or "")
+        if not (name or role or value):
+            continue
+        if not (name and role and value):
+            raise DomainError(_l("Give each witness's name, role and the value they chose."), "witnesses")
+        if max(len(name), len(role), len(value)) > WITNESS_TEXT_LIMIT:
+            raise DomainError(_l("At most %(max)d characters.", max=WITNESS_TEXT_LIMIT), "witnesses")
+        witnesses.append(Witness(name, role, value))
+    if not witnesses:
+        raise DomainError(_l("At least one witness enters a value at the draw; the seed depends on it."),
+                          "witnesses")
+    if len(witnesses) > MAX_WITNESSES:
+        raise DomainError(_l("At most %(max)d witnesses.", max=MAX_WITNESSES), "witnesses")
+    return witnesses
+
+
+def open_commitment(session: Session, call: Call) -> DrawCommitment | None:
+    """The prepared draw of the call that has not been made yet."""
+    return session.scalar(select(DrawCommitment).where(DrawCommitment.call_id == call.id,
+                                                       DrawCommitment.used_at.is_(None))
+                          .order_by(DrawCommitment.id.desc()).limit(1))
+
+
+def prepare_draw(session: Session, actor: Any, call: Call) -> DrawCommitment:
+    """Fix the secret the next draw will reveal and publish its digest (the commitment)."""
+    _require_panel_phase(call)
+    _lock_call(session, call)
+    if open_commitment(session, call) is not None:
+        raise DomainError(_l("A draw is already prepared: its commitment is published. Make the draw with the "
+                             "witnesses."))
+    secret = drawing.new_secret()
+    commitment = DrawCommitment(call_id=call.id, digest=drawing.commitment_digest(secret), secret=secret,
+                                created_by_id=getattr(actor, "id", None))
+    session.add(commitment)
+    session.flush()
+    audit.record(session, actor, "panel.draw_committed", commitment, call=call.id, digest=commitment.digest)
+    return commitment
+
+
+def _chain_head(session: Session) -> tuple[int, str]:
+    """The audit chain's last entry, held so that no other entry comes in before this transaction's next one."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": audit._CHAIN_LOCK})
+    head = session.execute(select(AuditEvent.seq, AuditEvent.entry_hash)
+                           .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    return (int(head[0]), str(head[1])) if head else (0, audit.GENESIS)
+
+
 def _run_draw(session: Session, actor: Any, call: Call, size: int, minimums: dict[str, int],
-              action: str, replaces: PanelMember | None = None) -> PanelDraw:
+              action: str, *, commitment: DrawCommitment | None = None, witnesses: Sequence[Witness] = (),
+              parent: PanelDraw | None = None, replaces: PanelMember | None = None) -> PanelDraw:
     pool = available_pool(session, call)
-    seed = drawing.new_seed()
-    result = drawing.draw_panel(seed, pool, size, minimums)
-    record = PanelDraw(call_id=call.id, seed=seed, size=size, minimums=dict(minimums),
-                       pool_snapshot=drawing.snapshot(pool), chosen=list(result.chosen),
-                       shortfalls=dict(result.shortfalls), replaces_member_id=replaces.id if replaces else None,
-                       created_by_id=getattr(actor, "id", None))
+    facts: dict[str, Any] = {}
+    record = PanelDraw(call_id=call.id, size=size, minimums=dict(minimums), pool_snapshot=drawing.snapshot(pool),
+                       replaces_member_id=replaces.id if replaces else None, created_by_id=getattr(actor, "id", None))
+    if commitment is not None:
+        # Nothing is written to the audit log between reading its head and the draw's own entry.
+        chain_seq, chain_head = _chain_head(session)
+        record.seed = drawing.ceremony_seed(commitment.secret, [w.value for w in witnesses], chain_seq, chain_head)
+        record.method = DrawMethod.CEREMONY
+        record.commitment_id = commitment.id
+        record.witnesses = [w.as_recorded() for w in witnesses]
+        record.chain_seq, record.chain_head = chain_seq, chain_head
+        commitment.used_at = utcnow()
+        facts.update(commitment={"id": commitment.id, "digest": commitment.digest}, secret=commitment.secret,
+                     witnesses=[w.as_audited() for w in witnesses], chain_seq=chain_seq, chain_head=chain_head)
+    elif parent is not None and replaces is not None:
+        record.seed = drawing.replacement_seed(parent.seed, replaces.id)
+        record.method = DrawMethod.REPLACEMENT
+        record.parent_draw_id = parent.id
+        facts.update(parent_draw=parent.id)
+    else:
+        raise ValueError("a draw needs a commitment, or a parent draw and the member it replaces")
+    result = drawing.draw_panel(record.seed, pool, size, minimums)
+    record.chosen, record.shortfalls = list(result.chosen), dict(result.shortfalls)
     session.add(record)
     session.flush()
     members = [PanelMember(call_id=call.id, expert_id=expert_id, draw_id=record.id, status=MemberStatus.INVITED)
                for expert_id in result.chosen]
     session.add_all(members)
     session.flush()
-    facts: dict[str, Any] = dict(call=call.id, seed=seed, size=size, minimums=dict(minimums),
-                                 pool=record.pool_snapshot, chosen=list(result.chosen),
-                                 shortfalls=dict(result.shortfalls), short_by=result.short_by)
+    facts.update(call=call.id, method=record.method.value, seed=record.seed, size=size, minimums=dict(minimums),
+                 pool=record.pool_snapshot, chosen=list(result.chosen), shortfalls=dict(result.shortfalls),
+                 short_by=result.short_by)
     if replaces is not None:
         facts["replaces_member"] = replaces.id
     audit.record(session, actor, action, record, **facts)
@@ -110,11 +214,13 @@ def _run_draw(session: Session, actor: Any, call: Call, size: int, minimums: dic
     return record
 
 
-def draw(session: Session, actor: Any, call: Call, size: int, minimums: dict[str, int]) -> PanelDraw:
+def draw(session: Session, actor: Any, call: Call, size: int, minimums: dict[str, int],
+         witnesses: Sequence[Witness]) -> PanelDraw:
     """Draw ``size`` experts at random from the available pool, meeting the
-    per-area minimums where the pool allows. The draw's ``shortfalls`` say
-    which areas the pool could not fill; ``size - len(chosen)`` seats stayed
-    empty when the pool ran out."""
+    per-area minimums where the pool allows, with the prepared commitment and
+    the witnesses' values. The draw's ``shortfalls`` say which areas the pool
+    could not fill; ``size - len(chosen)`` seats stayed empty when the pool
+    ran out."""
     _require_panel_phase(call)
     if not 1 <= size <= MAX_PANEL:
         raise DomainError(_l("A panel has from 1 to %(max)d experts.", max=MAX_PANEL), "size")
@@ -126,11 +232,45 @@ def draw(session: Session, actor: Any, call: Call, size: int, minimums: dict[str
         raise DomainError(_l("A minimum cannot be negative."))
     if any(n > size for n in wanted.values()):
         raise DomainError(_l("No minimum can be larger than the panel."), "size")
+    if not witnesses:
+        raise DomainError(_l("At least one witness enters a value at the draw; the seed depends on it."),
+                          "witnesses")
     _lock_call(session, call)
+    commitment = open_commitment(session, call)
+    if commitment is None:
+        raise DomainError(_l("Prepare the draw first: its commitment must be published before the witnesses "
+                             "enter their values."))
     if not available_pool(session, call):
         raise DomainError(_l("Nobody in the expert pool is available for this call. "
                              "Invite experts to the pool or ask them to mark themselves available."))
-    return _run_draw(session, actor, call, size, wanted, "panel.drawn")
+    return _run_draw(session, actor, call, size, wanted, "panel.drawn", commitment=commitment,
+                     witnesses=list(witnesses))
+
+
+def discard_draw(session: Session, actor: Any, record: PanelDraw, reason: str) -> None:
+    """Set aside a draw none of whose experts has answered yet. It stays listed,
+    with the reason; its experts are told and go back to the pool."""
+    call = record.call
+    _require_panel_phase(call)
+    reason = _required_reason(reason)
+    _lock_call(session, call)
+    if record.discarded_at is not None:
+        raise DomainError(_l("This draw is already discarded."))
+    drawn = list(session.scalars(select(PanelMember).where(PanelMember.draw_id == record.id)
+                                 .order_by(PanelMember.id)))
+    if any(m.status is not MemberStatus.INVITED for m in drawn):
+        raise DomainError(_l("An expert of this draw has already answered, so it can no longer be discarded. "
+                             "Stand members down instead."))
+    record.discarded_at = utcnow()
+    record.discard_reason = reason
+    for member in drawn:
+        user = member.expert.user
+        if user.email and not user.is_deleted:
+            mail.queue(session, user.email, "panel_draw_discarded", user.locale, call=call)
+        session.delete(member)
+    session.flush()
+    audit.record(session, actor, "panel.draw_discarded", record, call=call.id, reason_sha256=_sha256(reason),
+                 members=[m.id for m in drawn], experts=[m.expert_id for m in drawn])
 
 
 def _replacement_minimums(session: Session, member: PanelMember) -> dict[str, int]:
@@ -169,12 +309,27 @@ def respond(session: Session, actor: Any, member: PanelMember, accept: bool) -> 
     return replace(session, actor, member)
 
 
-def replace(session: Session, actor: Any, member: PanelMember) -> PanelDraw:
-    """Draw one expert to take the place of a member who declined."""
+def _parent_draw(session: Session, member: PanelMember) -> PanelDraw | None:
+    """The draw a replacement for ``member`` derives its seed from: the one that chose them, else
+    (an expert added by hand) the call's latest draw that was not discarded."""
+    if member.draw is not None:
+        return member.draw
+    return session.scalar(select(PanelDraw).where(PanelDraw.call_id == member.call_id,
+                                                  PanelDraw.discarded_at.is_(None))
+                          .order_by(PanelDraw.id.desc()).limit(1))
+
+
+def replace(session: Session, actor: Any, member: PanelMember) -> PanelDraw | None:
+    """Draw one expert to take the place of a member who declined. None when
+    the call has no draw to derive the seed from (its panel was added by hand:
+    the organizers add or draw another)."""
     call = member.call
     _lock_call(session, call)
+    parent = _parent_draw(session, member)
+    if parent is None:
+        return None
     record = _run_draw(session, actor, call, 1, _replacement_minimums(session, member),
-                       "panel.replacement_drawn", replaces=member)
+                       "panel.replacement_drawn", parent=parent, replaces=member)
     if not record.chosen or record.shortfalls:
         redistribution.notify_organizers(session, call, "panel_shortfall", draw=record,
                                          areas=[AREAS[a] for a in record.shortfalls if a in AREAS])

@@ -22,7 +22,7 @@ from venture.extensions import db
 from venture.groups.models import Group
 from venture.panels import conflicts, forms, recusal, redistribution, services
 from venture.review import expertise
-from venture.review.models import Assignment, Conflict, ConflictSource, MemberStatus, PanelMember
+from venture.review.models import Assignment, Conflict, ConflictSource, MemberStatus, PanelDraw, PanelMember
 from venture.web import form_error, load_or_404
 
 bp = Blueprint("panels", __name__)
@@ -66,6 +66,11 @@ def _render_panel(call: Call, status: int = 200, **given: Any) -> Any:
                       if e.id not in on_panel), key=lambda e: (name_sort_key(e.user.public_name), e.id))
 
     draw_form = given.get("draw_form") or forms.DrawForm(formdata=None)
+    draws = services.draws_of(session, call)
+    answered = {m.draw_id for m in members if m.draw_id is not None and m.status is not MemberStatus.INVITED}
+    discard_forms = {d.id: given.get("discard_forms", {}).get(d.id)
+                     or forms.DiscardDrawForm(formdata=None, prefix=f"discard-{d.id}")
+                     for d in draws if d.discarded_at is None and d.id not in answered}
     add_form = given.get("add_form") or forms.AddMemberForm(formdata=None, prefix="add")
     add_form.expert.choices = [(e.id, e.user.public_name + ("" if e.available else " – " + _("not available")))
                                for e in addable]
@@ -98,7 +103,9 @@ def _render_panel(call: Call, status: int = 200, **given: Any) -> Any:
 
     return render_template(
         "panels/panel.html", call=call, pool_size=len(pool), pool_counts=services.pool_counts(pool),
-        area_label=expertise.label, draws=services.draws_of(session, call), members=members, by_id=by_id,
+        area_label=expertise.label, draws=draws, members=members, by_id=by_id,
+        commitment=services.open_commitment(session, call), prepare_form=forms.PrepareDrawForm(formdata=None),
+        discard_forms=discard_forms,
         expert_names={m.expert_id: _name(m) for m in members},
         member_conflicts=member_conflicts, group_names=group_names, loads=loads, plan=plan,
         draw_form=draw_form, add_form=add_form, conflict_form=conflict_form, due_form=due_form,
@@ -119,6 +126,23 @@ def _back(call: Call, anchor: str = "") -> Any:
     return redirect(url_for("panels.panel", call_id=call.id) + (f"#{anchor}" if anchor else ""))
 
 
+@bp.route("/calls/<call_id>/panel/prepare", methods=["POST"])
+@login_required
+def prepare_draw(call_id: str) -> Any:
+    call = load_or_404(Call, call_id, "call:manage")
+    form = forms.PrepareDrawForm()
+    if not form.validate_on_submit():
+        return _render_panel(call, 422)
+    try:
+        commitment = services.prepare_draw(db.session, current_user, call)
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return _render_panel(call, 422)
+    flash(_("The draw is prepared. Its commitment %(digest)s is published on the call's page; show it to the "
+            "witnesses before they choose their values.", digest=commitment.digest), "success")
+    return _back(call, "draw-title")
+
+
 @bp.route("/calls/<call_id>/panel/draw", methods=["POST"])
 @login_required
 def draw(call_id: str) -> Any:
@@ -126,9 +150,13 @@ def draw(call_id: str) -> Any:
     form = forms.DrawForm()
     if form.validate_on_submit():
         try:
-            record = services.draw(db.session, current_user, call, form.size.data, form.minimums())
+            witnesses = services.clean_witnesses(form.witnesses())
+            record = services.draw(db.session, current_user, call, form.size.data, form.minimums(), witnesses)
         except DomainError as error:
-            form_error(form, error)
+            if error.field == "witnesses":
+                form.witness_0_name.errors = [*form.witness_0_name.errors, str(error.message)]
+            else:
+                form_error(form, error)
         else:
             flash(ngettext("%(num)d expert drawn and asked by e-mail.", "%(num)d experts drawn and asked by e-mail.",
                            len(record.chosen)), "success")
@@ -137,6 +165,26 @@ def draw(call_id: str) -> Any:
                         short=_shortfall_text(record.shortfalls, record.size - len(record.chosen))), "error")
             return _back(call, "draws-title")
     return _render_panel(call, 422, draw_form=form)
+
+
+@bp.route("/calls/<call_id>/panel/draws/<draw_id>/discard", methods=["POST"])
+@login_required
+def discard_draw(call_id: str, draw_id: str) -> Any:
+    call = load_or_404(Call, call_id, "call:manage")
+    record = load_or_404(PanelDraw, draw_id)
+    if record.call_id != call.id:
+        raise NotFound()
+    form = forms.DiscardDrawForm(prefix=f"discard-{record.id}")
+    if form.validate_on_submit():
+        try:
+            services.discard_draw(db.session, current_user, record, form.reason.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("Draw #%(num)d is discarded. It stays listed with its reason; its experts are told and go back "
+                    "to the pool.", num=record.id), "success")
+            return _back(call, "draws-title")
+    return _render_panel(call, 422, discard_forms={record.id: form})
 
 
 def _shortfall_text(shortfalls: dict[str, int], empty_seats: int) -> str:

@@ -99,6 +99,8 @@ class Proposal(Base):
         Enum(Screening, native_enum=False, length=12, values_callable=lambda e: [m.value for m in e]),
         default=Screening.PENDING, server_default=Screening.PENDING.value)
     screening_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Why, in one published word (venture.screening.services.CATEGORIES); the reason's text stays private.
+    screening_category: Mapped[str] = mapped_column(String(20), default="", server_default="")
     screened_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": lock_version}

@@ -33,6 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 TWO_PLACES = Decimal("0.01")
 TRIM_FROM = 5
+TRIM_EACH_SIDE = 1  # how many of the highest and of the lowest totals the trimmed mean leaves out
 METHODS = ("mean", "trimmed")
 
 
@@ -68,8 +69,9 @@ class Method:
 class UsedReview:
     reviewer: int
     raw: Decimal
-    used: Decimal  # after normalisation (equal to raw without it)
+    used: Decimal  # after normalisation (equal to raw without it), rounded for display
     dropped: bool  # trimmed away
+    value: float = 0.0  # what was averaged, unrounded (published, so the mean can be recomputed exactly)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class ProposalScore:
     spread: Decimal | None  # highest total − lowest total (raw)
     missing: int  # reviews still expected
     notes: tuple[str, ...]  # machine-readable: "trimmed", "incomplete", "no_reviews", "no_component"
+    exact: float | None = None  # the reviews' part before rounding
 
 
 @dataclass(frozen=True)
@@ -147,10 +150,12 @@ def aggregate(proposals: Sequence[int], reviews: Sequence[ReviewScore], method: 
         dropped: set[int] = set()
         if method.name == "trimmed" and len(used) >= TRIM_FROM:
             ordered = sorted(used, key=lambda pair: (pair[1], pair[0].reviewer))
-            dropped = {ordered[0][0].reviewer, ordered[-1][0].reviewer}
+            dropped = {review.reviewer for review, _value in
+                       ordered[:TRIM_EACH_SIDE] + ordered[len(ordered) - TRIM_EACH_SIDE:]}
             notes.append("trimmed")
         kept = [value for review, value in used if review.reviewer not in dropped]
-        score = rounded(_mean(kept)) if kept else None
+        exact = _mean(kept) if kept else None
+        score = rounded(exact) if exact is not None else None
         if not own:
             notes.append("no_reviews")
         if len(own) < required:
@@ -170,12 +175,12 @@ def aggregate(proposals: Sequence[int], reviews: Sequence[ReviewScore], method: 
                 criteria[criterion].append(Decimal(value))
         results[proposal] = ProposalScore(
             proposal=proposal,
-            reviews=tuple(UsedReview(r.reviewer, r.total, rounded(value), r.reviewer in dropped)
+            reviews=tuple(UsedReview(r.reviewer, r.total, rounded(value), r.reviewer in dropped, value)
                           for r, value in used),
             proposal_score=score, component=component, final=final,
             criteria_means={c: rounded(sum(v) / len(v)) for c, v in sorted(criteria.items())},
             spread=(own[-1].total - own[0].total) if own else None,
-            missing=max(0, required - len(own)), notes=tuple(notes))
+            missing=max(0, required - len(own)), notes=tuple(notes), exact=exact)
     return results
 
 

@@ -1,10 +1,10 @@
 """What an applicant group learns from its reviewers once results are
 published: each reviewer's criterion scores, reasons and comment to the
-applicant, labelled "Reviewer A, B, …" – never a name, never the
-confidential note to the organizer."""
+applicant, labelled "Reviewer A, B, …" with the call's letters (the same as
+in the public result) – never a name, never the confidential note to the
+organizer."""
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,7 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from venture.proposals.models import Proposal
+from venture.results.pseudonyms import reviewer_label, reviewer_labels
 from venture.review.models import Assignment, Review, ReviewStatus
+
+__all__ = ["CriterionFeedback", "ReviewerFeedback", "for_proposal", "reviewer_label"]
 
 
 @dataclass(frozen=True)
@@ -31,17 +34,6 @@ class ReviewerFeedback:
     total: str
 
 
-def reviewer_label(index: int) -> str:
-    """0 -> "A", 25 -> "Z", 26 -> "AA": enough letters for any panel."""
-    letters = string.ascii_uppercase
-    label = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        label = letters[rest] + label
-    return label
-
-
 def for_proposal(session: Session, proposal: Proposal) -> list[ReviewerFeedback]:
     """The latest submitted version of each live review of the proposal,
     in the order of the panel members' ids (a stable order that says nothing
@@ -53,6 +45,7 @@ def for_proposal(session: Session, proposal: Proposal) -> list[ReviewerFeedback]
         .options(selectinload(Assignment.review).selectinload(Review.versions))
         .order_by(Assignment.member_id, Assignment.id)).all()
     criteria = {c.id: c for c in proposal.call.criteria}
+    labels = reviewer_labels(session, proposal.call)
     out = []
     for assignment in assignments:
         review = assignment.review
@@ -66,6 +59,7 @@ def for_proposal(session: Session, proposal: Proposal) -> list[ReviewerFeedback]
                 continue
             items.append(CriterionFeedback(name=criterion.name, max_points=criterion.max_points,
                                            score=str(item.get("score", "")), reason=str(item.get("reason") or "")))
-        out.append(ReviewerFeedback(label=reviewer_label(len(out)), criteria=tuple(items),
+        out.append(ReviewerFeedback(label=labels.get(assignment.member_id) or reviewer_label(len(out)),
+                                    criteria=tuple(items),
                                     comment=str(content.get("comment") or ""), total=str(content.get("total") or "")))
     return out

@@ -8,6 +8,7 @@ none in public.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -15,27 +16,44 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from venture import permissions
+from venture import ROOT, permissions
 from venture.calls.models import Call
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts
 from venture.core.timeutil import utcnow
 from venture.extensions import db
+from venture.panels import public as panels_public
 from venture.proposals import files, storage
 from venture.proposals.models import Proposal
 from venture.results import charts, exports, feedback, objections, public
-from venture.results.models import Objection, ObjectionStatus, ResultRecord
+from venture.results.models import Objection, ObjectionStatus, ResultRecord, ResultStage
 from venture.results.public_forms import AnswerForm, ObjectionForm
-from venture.web import client_address, form_error, format_money, load_or_404
+from venture.review import expertise
+from venture.screening import services as screening
+from venture.web import client_address, form_error, format_moment, format_money, load_or_404
 
 bp = Blueprint("results_public", __name__)
+# Kept in the repository and served as it is (see docs/REVIEW.md, "Checking a result from outside").
+VERIFIER = ROOT / "tools" / "venture_verify.py"
+# Up to this many counted reviews are listed on the results page itself; a city-wide call's thousands
+# are on their page of their own (the results page stays light on a phone).
+INLINE_REVIEWS = 1000
 
 
-def _released(call_id: str) -> tuple[Call, ResultRecord]:
-    """The call and the record the public sees, or 404 (the embargo)."""
+def _released(call_id: str, by_stage: bool = False) -> tuple[Call, ResultRecord]:
+    """The call and the record the public sees, or 404 (the embargo). With
+    ``by_stage``, ``?stage=proposed`` or ``?stage=final`` asks for one record
+    by name: the proposed result stays public once the final one is out."""
     call = load_or_404(Call, call_id)
-    record = public.record_for(db.session, call)
+    stage = request.args.get("stage") if by_stage else None
+    if stage is None:
+        record = public.record_for(db.session, call)
+    else:
+        try:
+            record = public.records_of(db.session, call).get(ResultStage(stage))
+        except ValueError:
+            raise NotFound() from None
     if record is None:
         raise NotFound()
     return call, record
@@ -45,7 +63,7 @@ def _released(call_id: str) -> tuple[Call, ResultRecord]:
 
 @bp.route("/calls/<call_id>/results")
 def results(call_id: str) -> Any:
-    call, record = _released(call_id)
+    call, record = _released(call_id, by_stage=True)
     content = public.public_content(record)
     listed = objections.public_list(db.session, call)
     return render_template(
@@ -53,26 +71,70 @@ def results(call_id: str) -> Any:
         charts=charts.result_charts(content, format_money), objections=listed,
         objection_numbers={o.id: o.number for o in listed}, printing=request.args.get("print") == "1",
         can_lodge=permissions.can(current_user, "objection:lodge", call), now=utcnow(),
-        method=public.describe_method(content, format_money), labels=_labels())
+        method=public.describe_method(content, format_money), labels=_labels(),
+        records=public.records_of(db.session, call), reviewer_names=_reviewer_names(content),
+        review_count=_review_count(content), inline_reviews=INLINE_REVIEWS)
+
+
+@bp.route("/calls/<call_id>/results/reviews")
+def reviews_page(call_id: str) -> Any:
+    """Every counted review of the record (``?stage=`` as on the results page), on a page of its own."""
+    call, record = _released(call_id, by_stage=True)
+    content = public.public_content(record)
+    return render_template("results_public/reviews.html", call=call, record=record, content=content,
+                           reviewer_names=_reviewer_names(content), review_count=_review_count(content))
+
+
+def _review_count(content: dict[str, Any]) -> int:
+    return sum(len(line["review_scores"]) for line in content["lines"])
+
+
+def _reviewer_names(content: dict[str, Any]) -> dict[str, str]:
+    """Each reviewer letter of the record as people read it ("Reviewer A", 评审专家A), looked up once."""
+    letters = {item["reviewer"] for line in content["lines"]
+               for item in (*line["review_scores"], *line["reviews_not_counted"]) if item.get("reviewer")}
+    return {letter: _("Reviewer %(letter)s", letter=letter) for letter in letters}
+
+
+def _words(labels: dict[str, Any]) -> dict[str, str]:
+    """Lazy labels translated once for the request, not once per line they are shown on."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 def _labels() -> dict[str, Any]:
     """Words and helpers the results templates share."""
-    return {"outcome": public.OUTCOME_LABELS, "note": public.NOTE_LABELS, "change": public.CHANGE_LABELS,
+    categories = _words(screening.CATEGORIES)
+    not_recorded = str(screening.NOT_RECORDED_LABEL)
+    return {"outcome": _words(public.OUTCOME_LABELS), "note": _words(public.NOTE_LABELS),
+            "change": _words(public.CHANGE_LABELS),
             "adjustment": lambda adjustment: exports.adjustment_text(adjustment, format_money),
-            "final": public.final_score}
+            "final": public.final_score, "not_counted": _words(public.NOT_COUNTED_LABELS),
+            "screening": _words(public.SCREENING_OUTCOME_LABELS),
+            "category": lambda key: categories.get(key, not_recorded)}
+
+
+def _moment(text: Any) -> str:
+    """An ISO 8601 time from a record, for people (its exact text stays in the API and the exports)."""
+    try:
+        return format_moment(datetime.fromisoformat(str(text)), "medium")
+    except (TypeError, ValueError):
+        return str(text or "")
 
 
 def _export(call_id: str, extension: str) -> Response:
-    call, record = _released(call_id)
+    call, record = _released(call_id, by_stage=True)
     content = public.public_content(record)
+    table = request.args.get("table", "lines")
     if extension == "csv":
-        data, mimetype = exports.to_csv(content), "text/csv; charset=utf-8"
+        if table not in exports.TABLES:
+            raise NotFound()
+        data, mimetype = exports.to_csv(content, table, record), "text/csv; charset=utf-8"
     else:
-        data = exports.to_xlsx(content, call.title)
+        data = exports.to_xlsx(content, call.title, record)
         mimetype = files.MIME_TYPES[files.FileKind.XLSX]
     response = Response(data, mimetype=mimetype)
-    name, fallback = exports.file_names(call.id, record.stage.value, extension, call.title)
+    name, fallback = exports.file_names(call.id, record.stage.value, extension, call.title,
+                                        table if extension == "csv" else "lines")
     response.headers["Content-Disposition"] = exports.disposition(name, fallback)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -86,6 +148,28 @@ def results_csv(call_id: str) -> Any:
 @bp.route("/calls/<call_id>/results.xlsx")
 def results_xlsx(call_id: str) -> Any:
     return _export(call_id, "xlsx")
+
+
+@bp.route("/calls/<call_id>/draws")
+def draws_page(call_id: str) -> Any:
+    """Every panel draw of the call, from the notice on (404 before, like the result)."""
+    call = load_or_404(Call, call_id)
+    listed = panels_public.draws(db.session, call)
+    if listed is None:
+        raise NotFound()
+    return render_template("results_public/draws.html", call=call, listed=listed, area_label=expertise.label,
+                           moment=_moment)
+
+
+@bp.route("/verify/venture_verify.py")
+def verifier() -> Any:
+    """The outsider's verifier: one Python file using the standard library only."""
+    response = Response(VERIFIER.read_bytes(), mimetype="text/x-python")
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="venture_verify.py"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 # Objections -------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from venture.groups.models import Group, GroupMembership, MemberRole
 from venture.mail import services as mail
 from venture.proposals.models import Proposal, ProposalStatus, ProposalVersion, Screening
 from venture.results import aggregate, funding
+from venture.results.pseudonyms import reviewer_labels
 from venture.results.models import (
     ComponentScore,
     FundingAdjustment,
@@ -58,6 +59,10 @@ from venture.results.models import (
     ResultStage,
 )
 from venture.review.models import Assignment, Conflict, Review, ReviewStatus, ReviewVersion
+from venture.review.scoring import plain
+
+# The shape of a record's content; 2 adds everything needed to recompute the result from it.
+RECORD_FORMAT = 2
 
 DELIBERATION_PHASES = frozenset({Phase.REVIEW, Phase.NOTICE, Phase.PUBLISHED})
 MAX_REASON = 2000
@@ -231,6 +236,61 @@ def set_aside_reviews(session: Session, call: Call) -> dict[int, list[tuple[int,
     return dict(found)
 
 
+# Why an assignment's review is not counted (published, from the notice on).
+NOT_COUNTED = ("conflict", "withdrawn", "moved", "superseded", "not_submitted", "ended")
+_ENDED_BECAUSE = {"withdrew": "withdrawn", "moved": "moved", "conflict": "conflict"}
+
+
+def uncounted_reviews(session: Session, call: Call,
+                      counted: Sequence[CountedReview]) -> dict[int, list[tuple[int, str]]]:
+    """Proposal id -> (panel member id, reason) for every assignment of an
+    eligible proposal whose review is not counted, in one query. A conflict
+    always wins; a submitted review that does not count was replaced by the
+    same member's later one; an unsubmitted one says how its assignment ended."""
+    counted_ids = {review.assignment_id for review in counted}
+    conflicted = exists().where(Conflict.member_id == Assignment.member_id, Conflict.group_id == Proposal.group_id)
+    rows = session.execute(
+        select(Assignment.id, Assignment.member_id, Assignment.proposal_id, Assignment.ended_at,
+               Assignment.ended_reason, Review.status, Review.version_count, conflicted.label("conflicted"))
+        .join(Proposal, Proposal.id == Assignment.proposal_id)
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(*_eligible(call))
+        .order_by(Assignment.proposal_id, Assignment.member_id, Assignment.id)).all()
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for assignment_id, member_id, proposal_id, ended_at, ended_reason, status, versions, is_conflicted in rows:
+        if assignment_id in counted_ids:
+            continue
+        submitted = status is ReviewStatus.SUBMITTED and (versions or 0) > 0
+        if is_conflicted:
+            reason = "conflict"
+        elif submitted:
+            reason = "superseded"
+        elif ended_at is not None:
+            reason = _ENDED_BECAUSE.get(ended_reason or "", "ended")
+        else:
+            reason = "not_submitted"
+        found[proposal_id].append((member_id, reason))
+    return found
+
+
+def screening_outcomes(session: Session, call: Call) -> list[dict[str, str]]:
+    """Every submitted proposal's screening decision and its published category, by receipt number."""
+    from venture.screening.services import ELIGIBLE_CATEGORY, INELIGIBLE_CATEGORIES, NOT_RECORDED
+
+    rows = session.execute(select(Proposal.number, Proposal.screening, Proposal.screening_category)
+                           .where(Proposal.call_id == call.id, Proposal.status == ProposalStatus.SUBMITTED,
+                                  Proposal.version_count > 0)
+                           .order_by(Proposal.number, Proposal.id)).all()
+    out = []
+    for number, screening, category in rows:
+        if screening is Screening.ELIGIBLE:
+            category = ELIGIBLE_CATEGORY
+        elif screening is not Screening.INELIGIBLE or category not in INELIGIBLE_CATEGORIES:
+            category = NOT_RECORDED
+        out.append({"number": number or "", "outcome": screening.value, "category": category})
+    return out
+
+
 def review_scores(session: Session, call: Call) -> list[aggregate.ReviewScore]:
     """The counted reviews as the aggregation takes them (reviewer = panel member id)."""
     return [review.score for review in counted_reviews(session, call)]
@@ -356,6 +416,8 @@ def method_content(call: Call) -> dict[str, Any]:
     tie = tie_criterion(call)
     return {
         "name": call.aggregation_method,
+        "trim_from": aggregate.TRIM_FROM,
+        "trim_each_side": aggregate.TRIM_EACH_SIDE,
         "normalise": bool(call.normalise_scores),
         "component_weight": two_places(call.component_weight or 0),
         "component_label": call.component_label or "",
@@ -367,15 +429,31 @@ def method_content(call: Call) -> dict[str, Any]:
     }
 
 
+def _exact(value: float | None) -> str | None:
+    """An unrounded number as the shortest text that reads back as the same double."""
+    return None if value is None else repr(float(value))
+
+
 def record_content(session: Session, call: Call, computation: Computation, stage: ResultStage | str,
-                   changes: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """The content of a ResultRecord: JSON-native (Decimals as two-place text, money in fen)."""
+                   changes: Sequence[Mapping[str, Any]] = (), proposed_fingerprint: str | None = None
+                   ) -> dict[str, Any]:
+    """The content of a ResultRecord: JSON-native (Decimals as two-place text,
+    unrounded numbers as exact text, money in fen, times in ISO 8601). All of
+    it is public from the notice on, and it holds every input the result is
+    computed from, so that anyone can recompute it (see docs/REVIEW.md)."""
     stage = ResultStage(stage)
+    labels = reviewer_labels(session, call)
+    not_counted = uncounted_reviews(session, call, computation.reviews)
+    counted_by_proposal: dict[int, list[CountedReview]] = defaultdict(list)
+    for review in computation.reviews:
+        counted_by_proposal[review.score.proposal].append(review)
     lines = []
     for line in computation.lines:
         row = computation.rows[line.proposal]
         score = computation.scores[line.proposal]
         adjustment = computation.adjustments.get(line.proposal)
+        used = {review.reviewer: review for review in score.reviews}
+        counted = sorted(counted_by_proposal[line.proposal], key=lambda r: r.score.reviewer)
         lines.append({
             "rank": line.rank, "proposal": row.id, "number": row.number, "title": row.title,
             "group": row.group_name, "group_kind": row.group_kind, "theme": row.theme, "district": row.district,
@@ -387,8 +465,24 @@ def record_content(session: Session, call: Call, computation: Computation, stage
             "adjustment": None if adjustment is None else {
                 "amount_fen": None if adjustment.set_aside else adjustment.amount_fen,
                 "set_aside": bool(adjustment.set_aside), "reason": adjustment.reason},
+            "first_submitted_at": row.first_submitted_at.isoformat(),
+            "score_exact": _exact(score.exact),
+            "review_scores": [{
+                "reviewer": labels[review.score.reviewer],
+                "scores": {str(position): plain(value) for position, value in sorted(review.score.criteria.items())},
+                "total": two_places(review.score.total),
+                "used": _exact(used[review.score.reviewer].value),
+                "dropped": bool(used[review.score.reviewer].dropped),
+            } for review in counted],
+            "reviews_not_counted": [{"reviewer": labels[member], "reason": reason}
+                                    for member, reason in not_counted.get(line.proposal, [])],
         })
+    extra: dict[str, Any] = {}
+    if proposed_fingerprint is not None:
+        extra["proposed_fingerprint"] = proposed_fingerprint
     return {
+        "format": RECORD_FORMAT,
+        **extra,
         "call": call.id,
         "stage": stage.value,
         "computed_at": computation.computed_at.isoformat(),
@@ -399,6 +493,7 @@ def record_content(session: Session, call: Call, computation: Computation, stage
         "totals": {"funded": computation.funded, "amount_fen": computation.funded_fen,
                    "budget_fen": int(call.total_budget_fen), "proposals": len(lines)},
         "changes": [dict(change) for change in changes],
+        "screening": screening_outcomes(session, call),
     }
 
 
@@ -687,7 +782,8 @@ def finalise(session: Session, actor: User | None, call: Call, changes_reasons: 
     changes = [{"proposal": c.proposal, "number": c.number, "what": c.what, "before": c.before, "after": c.after,
                 "reason": reasons[c.proposal][:MAX_REASON], "objection": _objection_for(objections, c.proposal)}
                for c in found]
-    content = record_content(session, call, computation, ResultStage.FINAL, changes)
+    content = record_content(session, call, computation, ResultStage.FINAL, changes,
+                             proposed_fingerprint=proposed.fingerprint)
     record = _write_record(session, actor, call, ResultStage.FINAL, content, now)
     transition(session, actor, call, Phase.PUBLISHED, now=now, from_results=True)
     call.results_published_at = now

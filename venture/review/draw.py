@@ -35,11 +35,24 @@ The panel is the chosen experts in the order they were chosen. Nothing is
 ever drawn twice, and a small pool is not an error: the result says how many
 experts each area still lacks (``shortfalls``) and how many seats are empty
 (``short_by``), so the organiser can widen the pool and draw again.
+
+Where the seed comes from, so that nobody can steer it (``ceremony_seed``):
+before the draw the server fixes a random secret and publishes only its
+SHA-256 digest (the commitment); at the draw, witnesses enter values of their
+own choosing; the seed is the SHA-256 of the canonical JSON of
+``{"chain_head": ..., "chain_seq": ..., "secret": ..., "witness_values": [...]}``
+where the chain head is the audit chain's last entry when the draw is made.
+The organizer knows neither the secret nor the witnesses' values in advance,
+and the witnesses do not know the secret. A replacement draw after a decline
+takes its seed from the draw that chose the member who declined
+(``replacement_seed``), so nobody chooses it either.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +93,38 @@ class DrawResult:
 def new_seed() -> str:
     """A fresh seed: 32 hexadecimal characters from the operating system's secure source."""
     return secrets.token_hex(16)
+
+
+def new_secret() -> str:
+    """A commitment's secret: 64 hexadecimal characters from the operating system's secure source."""
+    return secrets.token_hex(32)
+
+
+def canonical(value: Any) -> bytes:
+    """The canonical JSON the fingerprints use: keys sorted, no spaces, UTF-8 without escapes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def commitment_digest(secret: str) -> str:
+    """What is published before the draw: the SHA-256 of the secret's text."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def witness_value(text: str) -> str:
+    """A value as a witness entered it, in one form: NFC, without surrounding spaces."""
+    return unicodedata.normalize("NFC", str(text)).strip()
+
+
+def ceremony_seed(secret: str, witness_values: Sequence[str], chain_seq: int, chain_head: str) -> str:
+    """The seed of a draw made with a commitment and witnesses (see the module docstring)."""
+    return hashlib.sha256(canonical({"chain_head": chain_head, "chain_seq": int(chain_seq), "secret": secret,
+                                     "witness_values": [witness_value(v) for v in witness_values]})).hexdigest()
+
+
+def replacement_seed(parent_seed: str, replaces_member: int) -> str:
+    """The seed of the draw that replaces ``replaces_member``, from the seed of the draw that chose them."""
+    return hashlib.sha256(canonical({"parent_seed": parent_seed,
+                                     "replaces_member": int(replaces_member)})).hexdigest()
 
 
 def draw_key(seed: str, expert_id: int) -> str:

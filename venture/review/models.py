@@ -21,10 +21,38 @@ def _enum(cls: type[enum.Enum], length: int) -> Enum:
     return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
+class DrawCommitment(Base):
+    """A random value fixed before a panel draw and published only as its
+    SHA-256 digest; the draw reveals it and mixes it into the seed, so the
+    organizer cannot pick a seed, nor know the outcome in advance."""
+
+    __tablename__ = "draw_commitments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    # Secret until the draw that uses it; public from the call's notice on.
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None]
+
+    call: Mapped[Call] = relationship()
+
+
+class DrawMethod(enum.StrEnum):
+    """Where a draw's seed came from."""
+
+    CEREMONY = "ceremony"  # commitment + witnesses' values + the audit chain's head
+    REPLACEMENT = "replacement"  # derived from the draw that chose the member who declined
+    SERVER = "server"  # chosen by the server alone (draws made before ceremonies existed)
+
+
 class PanelDraw(Base):
-    """One random draw (抽取) of experts for a call's panel. The seed, the
-    pool snapshot and the request are kept, here and in the audit log, so
-    anyone can re-run the draw and get the same experts."""
+    """One random draw (抽取) of experts for a call's panel. The seed's
+    inputs, the pool snapshot and the request are kept, here and in the audit
+    log, so anyone can re-run the draw and get the same experts. A discarded
+    draw keeps its row: every draw stays listed."""
 
     __tablename__ = "panel_draws"
 
@@ -40,8 +68,21 @@ class PanelDraw(Base):
     replaces_member_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    method: Mapped[DrawMethod] = mapped_column(_enum(DrawMethod, 12), default=DrawMethod.SERVER,
+                                               server_default=DrawMethod.SERVER.value)
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("draw_commitments.id", ondelete="SET NULL"),
+                                                      unique=True)
+    # [{"name": ..., "role": ..., "value": ...}] as entered at the draw.
+    witnesses: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
+    # The audit chain's head when the draw was made (a seed input).
+    chain_seq: Mapped[int | None]
+    chain_head: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    parent_draw_id: Mapped[int | None] = mapped_column(ForeignKey("panel_draws.id", ondelete="SET NULL"))
+    discarded_at: Mapped[datetime | None]
+    discard_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     call: Mapped[Call] = relationship()
+    commitment: Mapped[DrawCommitment | None] = relationship()
 
 
 class MemberStatus(enum.StrEnum):

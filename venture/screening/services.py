@@ -24,6 +24,27 @@ from venture.proposals.models import Proposal, ProposalStatus, Screening
 
 MIN_REASON = 5
 MAX_REASON = 2000
+
+# Why a decision was taken, in one word that is published with the result
+# (the written reason goes to the group only: it may name them).
+ELIGIBLE_CATEGORY = "meets_conditions"
+CATEGORIES = {
+    ELIGIBLE_CATEGORY: _l("Meets the published conditions"),
+    "applicant_kind": _l("This kind of group may not apply to the call"),
+    "amount": _l("The amount requested is outside the call's limits"),
+    "attachments": _l("A required attachment is missing"),
+    "area": _l("Outside the call's districts or theme areas"),
+    "conditions": _l("Another published condition is not met"),
+    "incomplete": _l("The proposal is incomplete"),
+}
+INELIGIBLE_CATEGORIES = tuple(key for key in CATEGORIES if key != ELIGIBLE_CATEGORY)
+# Shown for decisions recorded before categories were kept.
+NOT_RECORDED = "not_recorded"
+NOT_RECORDED_LABEL = _l("Not recorded")
+
+
+def category_label(key: str) -> str:
+    return str(CATEGORIES.get(key, NOT_RECORDED_LABEL))
 # From the review on, the set of proposals under review is fixed.
 REVIEW_STARTED = frozenset({Phase.REVIEW, Phase.NOTICE, Phase.PUBLISHED})
 
@@ -69,9 +90,11 @@ def phase_problem(call: Call, now: datetime) -> Any:
 
 
 def screen(session: Session, actor: User | None, proposal: Proposal, eligible: bool, reason: str,
-           now: datetime | None = None) -> bool:
-    """Record the decision on one proposal. Returns False when the same
-    decision with the same reason is already recorded (nothing changes)."""
+           now: datetime | None = None, category: str = "") -> bool:
+    """Record the decision on one proposal, with its reason and (when not
+    eligible) its category, one of ``INELIGIBLE_CATEGORIES``. Returns False
+    when the same decision with the same reason is already recorded (nothing
+    changes)."""
     now = now or utcnow()
     call = proposal.call
     problem = phase_problem(call, now)
@@ -85,18 +108,24 @@ def screen(session: Session, actor: User | None, proposal: Proposal, eligible: b
                              "will read it.", n=MIN_REASON), "reason")
     if len(reason) > MAX_REASON:
         raise DomainError(_l("At most %(max)d characters.", max=MAX_REASON), "reason")
+    if eligible:
+        category = ELIGIBLE_CATEGORY
+    elif category not in INELIGIBLE_CATEGORIES:
+        raise DomainError(_l("Choose why it is not eligible; the category is published with the result."),
+                          "category")
     catch_up_with_clock(session, call, now)
     old = proposal.screening
     new = Screening.ELIGIBLE if eligible else Screening.INELIGIBLE
-    if old is new and reason == proposal.screening_reason:
+    if old is new and reason == proposal.screening_reason and category == proposal.screening_category:
         return False
     reversal = old is not Screening.PENDING and old is not new
     proposal.screening = new
     proposal.screening_reason = reason
+    proposal.screening_category = category
     proposal.screened_at = now
     session.flush()
     audit.record(session, actor, "proposal.screened", proposal, call=call.id, reversal=reversal,
-                 reason_sha256=hashlib.sha256(reason.encode("utf-8")).hexdigest(),
+                 reason_sha256=hashlib.sha256(reason.encode("utf-8")).hexdigest(), category=category,
                  **{"from": old.value, "to": new.value})
     for owner in proposal.group.owners:
         if owner.email and not owner.is_deleted:

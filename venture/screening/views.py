@@ -36,13 +36,15 @@ def _render(call: Call, posted: dict[int, forms.ScreeningForm] | None = None, st
     return render_template("screening/index.html", call=call, now=now, proposals=proposals,
                            forms=decision_forms, checks={p.id: services.condition_checks(p) for p in proposals},
                            counts=services.counts(proposals), closed_problem=services.phase_problem(call, now),
-                           Screening=Screening, recused=recused), status
+                           Screening=Screening, recused=recused, category_label=services.category_label), status
 
 
 def _blank_form(proposal: Proposal) -> forms.ScreeningForm:
     form = forms.ScreeningForm(formdata=None)
     if proposal.screening is not Screening.PENDING:
         form.decision.data = proposal.screening.value
+    if proposal.screening is Screening.INELIGIBLE:
+        form.category.data = proposal.screening_category
     return form
 
 
@@ -58,7 +60,7 @@ def decide(call_id: str, proposal_id: str) -> Any:
     if form.validate_on_submit():
         try:
             changed = services.screen(db.session, current_user, proposal, form.decision.data == "eligible",
-                                      form.reason.data or "")
+                                      form.reason.data or "", category=form.category.data or "")
         except DomainError as error:
             form_error(form, error)
         else:
