@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from venture.calls.models import Call, Phase
 from venture.core.l10n import lazy_gettext as _l
+from venture.proposals import leaks
 from venture.results.models import ResultRecord, ResultStage
 
 RESULT_PHASES = frozenset({Phase.NOTICE, Phase.PUBLISHED})
@@ -107,6 +108,8 @@ def _public_content(record: ResultRecord) -> dict[str, Any]:
     lines = []
     for raw in content.get("lines") or []:
         line = _pick(raw, LINE_FIELDS)
+        # Contact data is never public: phone numbers, e-mail addresses, ID-card numbers in a title.
+        line["title"] = leaks.redact(line.get("title") or "", leaks.Identity((), ()))
         line["criteria_means"] = {str(k): v for k, v in (line.get("criteria_means") or {}).items()}
         line["notes"] = [str(n) for n in (line.get("notes") or []) if str(n) in NOTE_LABELS]
         line["adjustment"] = _pick(line["adjustment"], ADJUSTMENT_FIELDS) if line.get("adjustment") else None
