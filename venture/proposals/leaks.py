@@ -182,6 +182,8 @@ def _reading_char(char: str, simplified: dict[str, str], lookalikes: dict[str, s
         return " "
     base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.category(c).startswith("M"))
     out = base if len(base) == 1 else char
+    if not out.isascii() and not _is_cjk(out) and out in lookalikes:
+        return lookalikes[out]  # a capital that looks Latin may not when lower case (Μ, μ)
     lower = out.lower()
     if len(lower) == 1:
         out = lower
@@ -459,14 +461,30 @@ _TO_SPACE = re.compile("[" + re.escape(_GAP_CHARS) + "]")
 _MARKUP = re.compile(r"<[^<>]{0,60}>|&#?[A-Za-z0-9]{1,8};")
 _GAP_MAX = 64
 _GAP = f" {{0,{_GAP_MAX}}}"
-_DIGIT_GAP = " {0,3}"
+_DIGIT_GAP = " {0,24}"
+_MARKUP_CHARS = re.compile(r"[<>&]")
+
+
+def _unmarked(wide: str) -> str:
+    """The reading form with tags and entities turned into spaces."""
+    if "<" in wide or "&" in wide:
+        return _MARKUP.sub(lambda match: " " * len(match.group(0)), wide)
+    return wide
 
 
 def _spaced(wide: str) -> str:
     """The reading form with every gap (see ``_GAP_CHARS``, tags, entities) a space."""
+    return _TO_SPACE.sub(" ", _unmarked(wide))
+
+
+def _spaced_forms(wide: str) -> list[str]:
+    """The spaced form; and, for a text with ``<`` or ``&``, the same with
+    only those characters made spaces: what stands between them is read too
+    (a name written as <晨光> or &Sunshine; in plain text is shown as it is)."""
+    forms = [_spaced(wide)]
     if "<" in wide or "&" in wide:
-        wide = _MARKUP.sub(lambda match: " " * len(match.group(0)), wide)
-    return _TO_SPACE.sub(" ", wide)
+        forms.append(_TO_SPACE.sub(" ", _MARKUP_CHARS.sub(" ", wide)))
+    return forms
 
 
 def _letters(term: str) -> list[str]:
@@ -545,7 +563,7 @@ _HANDLE = re.compile(
     re.IGNORECASE)
 # Digits with a few separators between each of them (1 3 9 0 0 1 3 9 0 0 4,
 # 139.0013.9004): read together, they are checked against the shapes below.
-_DIGIT_RUN = re.compile(r"\d(?:[\s\-\u2010-\u2015.·・/_*()（）+]{0,3}[\dXx]){6,}")
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-\u2010-\u2015.·・/_*~`|\\()（）+]{0,24}[\dXx]){6,}")
 _COMPACT_SHAPES = (
     ("phone", re.compile(r"(?<![\dX])(?:0{0,2}86)?1[3-9]\d{9}(?![\dX])")),
     ("phone", re.compile(r"(?<![\dX])0\d{9,11}(?![\dX])")),
@@ -723,15 +741,16 @@ def _hits(text: str, identity: Identity, full: bool) -> list[tuple[int, int, str
             start, end = (match.start("id"), match.end("id")) if "id" in pattern.groupindex else match.span()
             if end > start:
                 hits.append((start, end, kind))
-    hits.extend(_compact_hits(wide))
-    spaced = _spaced(wide)
-    if full or len(text) > _QUICK_CHECK_CHARS or _may_name(spaced, _terms(identity)):
+    hits.extend(_compact_hits(_unmarked(wide)))
+    forms = _spaced_forms(wide)
+    if full or len(text) > _QUICK_CHECK_CHARS or len(forms) > 1 or _may_name(forms[0], _terms(identity)):
         patterns = _patterns(identity)
-        for kind, pattern in (("group_name", patterns.group), ("member_name", patterns.member),
-                              ("credit_code", patterns.credit), ("phone", patterns.phones)):
-            if pattern is not None:
-                hits.extend((match.start(), match.end(), kind) for match in pattern.finditer(spaced)
-                            if match.end() > match.start())
+        for spaced in forms:
+            for kind, pattern in (("group_name", patterns.group), ("member_name", patterns.member),
+                                  ("credit_code", patterns.credit), ("phone", patterns.phones)):
+                if pattern is not None:
+                    hits.extend((match.start(), match.end(), kind) for match in pattern.finditer(spaced)
+                                if match.end() > match.start())
     return hits
 
 
@@ -893,7 +912,7 @@ def redact_html(markup: str, identity: Identity) -> str:
 
 
 def _clean_tag(tag: str, identity: Identity) -> str:
-    readable = html.unescape(tag)
+    readable = html.unescape(tag[1:-1] if tag.endswith(">") else tag[1:])
     if not _hits(readable, identity, full=False):
         return tag
     name = _TAG_NAME.match(tag)
