@@ -130,7 +130,7 @@ def _proposal_doc(proposal: Proposal) -> dict[str, Any] | None:
         return None
     # The public face, not the version's own text: while review is blind the
     # group's names, members and contact are not in the index at all.
-    content = face_of(proposal) or {}
+    content = face_of(proposal, cached=False) or {}
     call = proposal.call
     return {
         "doc_key": f"proposal:{proposal.id}", "kind": "proposal", "object_id": proposal.id,
@@ -156,7 +156,7 @@ def _proposal_face(proposal: Proposal) -> dict[str, Any] | None:
     content = version.content
     return {"call_id": str(proposal.call_id), "call_kind": proposal.call.kind.value,
             "theme": _keywords([content.get("theme") or ""]), "district": _keywords([content.get("district") or ""]),
-            "hide": hidden_identity(proposal)}
+            "hide": hidden_identity(proposal, cached=False)}
 
 
 def _comment_face_doc(comment_id: int, status: CommentStatus, body_html: str, created_at: Any,

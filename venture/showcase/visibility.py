@@ -85,17 +85,24 @@ def hidden_from(user_id: int | None, proposal: Proposal) -> bool:
 
 # The face the public sees ------------------------------------------------------------
 
-def hidden_identity(proposal: Proposal) -> tuple[leaks.Identity, bool]:
+def hidden_identity(proposal: Proposal, cached: bool = True) -> tuple[leaks.Identity, bool]:
     """What the public face of this proposal hides, and whether review is
     still blind (the whole identity) or not (contact data only). Asked for
-    the page and each of its comments: once per request and proposal."""
+    the page and each of its comments: once per request and proposal
+    (``cached``; the search index, filled after a change, asks afresh)."""
     from flask import g, has_request_context
 
     cache: dict[int, tuple[leaks.Identity, bool]] | None = (
-        g.setdefault("_hidden_identity", {}) if has_request_context() else None)
+        g.setdefault("_hidden_identity", {}) if cached and has_request_context() else None)
     if cache is not None and proposal.id in cache:
         return cache[proposal.id]
-    current = face.identity_of(proposal.group)
+    # Two statements whatever the number of members (not one per member's user).
+    from sqlalchemy import inspect
+
+    state = inspect(proposal)
+    session = state.session if state.persistent else None
+    current = ((face.identities_of(session, [proposal.group_id]).get(proposal.group_id) if session else None)
+               or face.identity_of(proposal.group))
     version = proposal.latest_version
     found = (face.version_identity(version, current) if version is not None else current,
              not identity_revealed(proposal.call))
@@ -104,12 +111,12 @@ def hidden_identity(proposal: Proposal) -> tuple[leaks.Identity, bool]:
     return found
 
 
-def face_of(proposal: Proposal) -> dict[str, Any] | None:
+def face_of(proposal: Proposal, cached: bool = True) -> dict[str, Any] | None:
     """The public face of the proposal's public version (see venture.proposals.face)."""
     version = public_version(proposal)
     if version is None:
         return None
-    identity, blind = hidden_identity(proposal)
+    identity, blind = hidden_identity(proposal, cached)
     return face.public_face(version, identity, blind=blind)
 
 
