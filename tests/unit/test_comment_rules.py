@@ -16,6 +16,7 @@ from venture.comments.models import Comment, CommentStatus
 from venture.comments.views import Entry, _entry, author_label
 from venture.core.errors import DomainError
 from venture.core.timeutil import utcnow
+from venture.groups.models import Group
 from venture.proposals.models import Proposal, ProposalStatus
 
 RUTH, NED, MOD = 1, 2, 3
@@ -32,7 +33,9 @@ def a_comment(status: CommentStatus = CommentStatus.VISIBLE, author: User | None
               phase: Phase = Phase.REVIEW, team: bool = False, parent_id: int | None = None,
               age: timedelta = timedelta(minutes=1), locked: bool = False, ident: int = 10) -> Comment:
     call = Call(phase=phase, body_id=1)
-    proposal = Proposal(id=5, call=call, comments_locked=locked, group_id=1,
+    group = Group(id=1, name="幸福里邻里互助队", contact_name="赵桂英", contact_phone="13900139004",
+                  contact_email="team@xingfu.example")
+    proposal = Proposal(id=5, call=call, comments_locked=locked, group=group, group_id=1,
                         status=ProposalStatus.SUBMITTED, version_count=1)  # public
     author = author or person(RUTH, "Resident Ruth")
     return Comment(id=ident, proposal=proposal, proposal_id=5, author=author, author_id=author.id,

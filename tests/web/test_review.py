@@ -156,7 +156,7 @@ def test_the_served_attachment_has_no_metadata_and_a_safe_name(app, world):
     assert reviewer.get(f"/review/{world['assignment']}/files/999999").status_code == 404
 
 
-def test_a_renamed_attachment_is_served_under_a_redacted_name(app, world):
+def test_a_renamed_attachment_is_served_under_a_neutral_name(app, world):
     with app.app_context():
         from venture.proposals.models import Attachment, ProposalVersion
         attachment = db.session.get(Attachment, world["attachment"])
@@ -172,7 +172,8 @@ def test_a_renamed_attachment_is_served_under_a_redacted_name(app, world):
     assert response.status_code == 200
     disposition = unquote(response.headers["Content-Disposition"])
     assert_blind(disposition, world)
-    assert "预算表.pdf" in disposition
+    assert "预算表" not in disposition, "nothing of the group's own file name is kept"
+    assert disposition.endswith("附件1.pdf")
 
 
 # Scoring ------------------------------------------------------------------------------------------

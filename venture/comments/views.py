@@ -40,7 +40,8 @@ def author_label(comment: Comment, blind: bool | None = None) -> str:
         blind = not visibility.identity_revealed(comment.proposal.call)
     if comment.by_applicant_team and blind:
         return _("Applicant team")
-    return comment.author.public_name
+    # A name that is the group's (or a member's, or the contact's) is redacted like the proposal.
+    return visibility.person_name(comment.author.public_name, comment.proposal)
 
 
 @dataclass

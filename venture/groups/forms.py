@@ -53,6 +53,20 @@ class GroupForm(FlaskForm):
     contact_email = email_field(_l("Contact e-mail"), validators=[DataRequired(REQUIRED)])
     description = TextAreaField(_l("About the group"), validators=[max_length(2000)], filters=[strip],
                                 render_kw={"rows": 5})
+    former_names = TextAreaField(
+        _l("Former names"), validators=[max_length(1000)], filters=[strip],
+        description=_l("One per line. A new name is added here by itself when you rename the group."),
+        render_kw={"rows": 2})
+    other_names = TextAreaField(
+        _l("Other names"), validators=[max_length(1000)], filters=[strip],
+        description=_l("Short forms, the English name, what people call you: one per line."),
+        render_kw={"rows": 2})
+
+    def process(self, formdata: Any = None, obj: Any = None, data: Any = None, **kwargs: Any) -> None:
+        super().process(formdata, obj, data, **kwargs)
+        if formdata is None and obj is not None:  # lists in the model, lines in the form
+            self.former_names.data = "\n".join(getattr(obj, "former_names", None) or [])
+            self.other_names.data = "\n".join(getattr(obj, "other_names", None) or [])
 
     def validate_credit_code(self, field: Any) -> None:
         if self.kind.data != GroupKind.REGISTERED.value:
@@ -87,7 +101,12 @@ class GroupForm(FlaskForm):
             if registered and self.registration_type.data else None,
             founded_year=self.founded_year.data, address=self.address.data or None,
             filed_with=None if registered else self.filed_with.data,
+            former_names=_lines(self.former_names.data), other_names=_lines(self.other_names.data),
         )
+
+
+def _lines(text: str | None) -> list[str]:
+    return list(dict.fromkeys(" ".join(line.split()) for line in (text or "").splitlines() if line.strip()))
 
 
 class InviteForm(FlaskForm):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from venture.accounts.models import User
@@ -88,6 +88,9 @@ class Group(Base):
     contact_phone: Mapped[str] = mapped_column(String(30))
     contact_email: Mapped[str] = mapped_column(String(254))
     description: Mapped[str] = mapped_column(String(2000), default="")
+    # Names the group went or goes by: hidden like its name while review is blind.
+    former_names: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    other_names: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")  # short, English ...
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[GroupMembership]] = relationship(

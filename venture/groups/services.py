@@ -1,7 +1,7 @@
 """Every change to a group: check, change, audit, flush."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +30,8 @@ class GroupProfile:
     founded_year: int | None = None
     address: str | None = None
     filed_with: str | None = None
+    former_names: list[str] = field(default_factory=list)
+    other_names: list[str] = field(default_factory=list)
 
 
 def _apply(session: Session, group: Group, profile: GroupProfile) -> None:
@@ -58,11 +60,30 @@ def _apply(session: Session, group: Group, profile: GroupProfile) -> None:
         group.address = profile.address or None
         group.filed_with = profile.filed_with
     group.kind = profile.kind
+    former = [name for name in profile.former_names if name != profile.name]
+    if group.name and group.name != profile.name and group.name not in former:
+        former.append(group.name)  # a renamed group's old name stays hidden while blind
+    group.former_names = former[:MAX_NAMES]
+    group.other_names = [name for name in profile.other_names if name != profile.name][:MAX_NAMES]
     group.name = profile.name
     group.contact_name = profile.contact_name
     group.contact_phone = profile.contact_phone
     group.contact_email = profile.contact_email.lower()
     group.description = profile.description
+
+
+MAX_NAMES = 20
+
+
+def public_face_changed(session: Session, group: Group) -> None:
+    """The group's names or members changed: the public faces of its
+    proposals (redacted of them) are indexed again."""
+    from venture.proposals.models import Proposal
+    from venture.search import services as search
+
+    for proposal_id in session.scalars(select(Proposal.id).where(Proposal.group_id == group.id,
+                                                                 Proposal.version_count > 0)):
+        search.enqueue(session, "proposal", proposal_id)
 
 
 def create_group(session: Session, actor: User, profile: GroupProfile) -> Group:
@@ -79,6 +100,7 @@ def update_group(session: Session, actor: User, group: Group, profile: GroupProf
     before = (group.name, group.credit_code)
     _apply(session, group, profile)
     session.flush()
+    public_face_changed(session, group)
     audit.record(session, actor, "group.updated", group)
     if (group.name, group.credit_code) != before:  # what conflicts of interest are found from
         _rederive_conflicts(session, actor, "group.updated", groups=[group.id])
@@ -94,6 +116,7 @@ def remove_member(session: Session, actor: User, membership: GroupMembership) ->
     _rederive_conflicts(session, actor, "group.member_removed", users=[membership.user_id])
     group.memberships.remove(membership)
     session.flush()
+    public_face_changed(session, group)
 
 
 def change_role(session: Session, actor: User, membership: GroupMembership, role: MemberRole) -> None:

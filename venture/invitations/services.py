@@ -77,6 +77,9 @@ def accept(session: Session, user: User, token: str) -> Invitation:
         assert group is not None
         if group.membership_of(user) is None:
             session.add(GroupMembership(group=group, user=user, role=MemberRole.MEMBER))
+            from venture.groups.services import public_face_changed
+
+            public_face_changed(session, group)
     elif invitation.kind is InvitationKind.ORGANIZER:
         if session.scalar(select(Organizer).where(Organizer.body_id == invitation.body_id,
                                                   Organizer.user_id == user.id)) is None:

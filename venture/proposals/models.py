@@ -145,6 +145,10 @@ class ProposalVersion(Base):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # Who the group was when it submitted (names, members, contact): what
+    # stays hidden while review is blind, whatever changes later. See
+    # venture.proposals.face; not part of the fingerprint.
+    identity: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict, server_default="{}")
 
     proposal: Mapped[Proposal] = relationship(back_populates="versions")
     submitted_by: Mapped[User | None] = relationship()

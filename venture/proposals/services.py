@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -27,9 +26,9 @@ from venture.core.l10n import lazy_gettext as _l
 from venture.core.numbers import plain
 from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token, token_digest
-from venture.groups.models import Group, GroupKind, GroupMembership
+from venture.groups.models import Group, GroupKind
 from venture.mail import services as mail
-from venture.proposals import cleaning, files, leaks, storage
+from venture.proposals import cleaning, face, files, leaks, storage
 from venture.proposals.models import (
     Attachment,
     Proposal,
@@ -186,39 +185,9 @@ def has_unsubmitted_changes(proposal: Proposal) -> bool:
 
 
 def identity_of(group: Group) -> leaks.Identity:
-    """What would name the group: its names, contact, code and its members."""
-    members = [(m.user.display_name, m.user.email) for m in group.memberships if not m.user.is_deleted]
-    return _identity(group.name, group.contact_name, group.contact_email, group.contact_phone, group.credit_code,
-                     members)
-
-
-def identities_of(session: Session, group_ids: Iterable[int]) -> dict[int, leaks.Identity]:
-    """``identity_of`` for many groups in two queries, from plain rows (a
-    reviewer's list of hundreds of proposals)."""
-    ids = set(group_ids)
-    if not ids:
-        return {}
-    members: dict[int, list[tuple[str, str | None]]] = {group_id: [] for group_id in ids}
-    for group_id, name, email in session.execute(
-            select(GroupMembership.group_id, User.display_name, User.email)
-            .join(User, User.id == GroupMembership.user_id)
-            .where(GroupMembership.group_id.in_(ids), User.deleted_at.is_(None)).order_by(GroupMembership.id)):
-        members[group_id].append((name, email))
-    return {row.id: _identity(row.name, row.contact_name, row.contact_email, row.contact_phone, row.credit_code,
-                              members[row.id])
-            for row in session.execute(select(Group.id, Group.name, Group.contact_name, Group.contact_email,
-                                              Group.contact_phone, Group.credit_code).where(Group.id.in_(ids)))}
-
-
-def _identity(name: str, contact_name: str, contact_email: str | None, contact_phone: str,
-              credit_code: str | None, members: list[tuple[str, str | None]]) -> leaks.Identity:
-    return leaks.Identity(
-        group_names=(name,),
-        member_names=tuple(member for member, _email in members) + (contact_name,),
-        emails=tuple(e for e in [contact_email, *(email for _member, email in members)] if e),
-        phones=(contact_phone,),
-        credit_codes=(credit_code,) if credit_code else (),
-    )
+    """What would name the group: its names, contact, code and its members
+    (see ``venture.proposals.face``)."""
+    return face.identity_of(group)
 
 
 def leak_findings(proposal: Proposal) -> list[leaks.Finding]:
@@ -409,12 +378,14 @@ def submit(session: Session, actor: User, proposal: Proposal, *, confirmed_warni
     if not confirmed_warnings and leak_findings(proposal):
         raise DomainError(_l("Check the warnings about details that could identify your group, "
                              "then confirm."), "confirm_warnings")
+    # Who the group is now, frozen with the version (read before the number is set: it loads the members).
+    identity = face.frozen_identity(proposal.group)
     if proposal.number is None:
         proposal.number = _next_number(session, call, now)
     content = snapshot(proposal)
     version = ProposalVersion(proposal=proposal, version_no=proposal.version_count + 1, number=proposal.number,
                               submitted_at=now, submitted_by_id=actor.id, content=content,
-                              fingerprint=fingerprint(content))
+                              fingerprint=fingerprint(content), identity=identity)
     session.add(version)
     previous = proposal.status
     proposal.status = ProposalStatus.SUBMITTED

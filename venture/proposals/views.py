@@ -31,12 +31,21 @@ from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token
 from venture.extensions import db
 from venture.groups import services as groups
-from venture.proposals import files, forms, services, storage
+from venture.proposals import face, files, forms, services, storage
 from venture.proposals.models import Attachment, Proposal, ProposalVersion
 from venture.web import client_address, load, load_or_404
 
 bp = Blueprint("proposals", __name__)
 BROWSER_COOKIE = "venture_browser"
+
+
+def slot_title(call: Any, slot: str | None) -> str:
+    """The call's title for a required attachment (the organizer's words, never the group's)."""
+    return next((item.get("title", "") for item in call.required_attachments or [] if item.get("key") == slot), "")
+
+
+bp.add_app_template_global(face.attachment_name, "attachment_name")
+bp.add_app_template_global(slot_title, "slot_title")
 STASH_MAX_CHARS = 400_000
 
 
@@ -209,12 +218,26 @@ def submit(proposal_id: str) -> Any:
             flash(_("Your proposal is submitted. Keep the receipt below."), "success")
             return redirect(url_for("proposals.receipt", proposal_id=proposal.id, version_no=version.version_no))
     now = utcnow()
+    preview, public_files = _public_preview(proposal)
     return render_template("proposals/submit.html", proposal=proposal, call=proposal.call, form=form,
                            problems=services.submission_problems(proposal, now),
                            findings=services.leak_findings(proposal), now=now,
+                           preview=preview, public_files=public_files,
                            accepting=proposal.call.is_accepting(now),
                            place_label=lambda place: _place_label(proposal, place), kind_label=_kind_label,
                            unsubmitted=services.has_unsubmitted_changes(proposal)), status
+
+
+def _public_preview(proposal: Proposal) -> tuple[dict[str, Any], list[tuple[dict[str, Any], bool]]]:
+    """The public page as it will be published while review runs (the same
+    face reviewers read), and the files marked public, each with whether it
+    will be held back (it names the group or gives contact details)."""
+    identity = services.identity_of(proposal.group)
+    content = face.face_of_content(services.snapshot(proposal), identity, blind=True)
+    marked = {a.id: a for a in proposal.current_attachments if a.is_public}
+    files_shown = [(item, face.file_may_identify(marked[item["id"]], identity, blind=True))
+                   for item in content["attachments"] if item["id"] in marked]
+    return content, files_shown
 
 
 def _place_label(proposal: Proposal, place: str) -> str:
@@ -236,7 +259,8 @@ def _place_label(proposal: Proposal, place: str) -> str:
 
 def _kind_label(kind: str) -> str:
     return {"group_name": _("group name"), "member_name": _("a member's name"), "phone": _("phone number"),
-            "email": _("e-mail address"), "credit_code": _("credit code")}.get(kind, kind)
+            "email": _("e-mail address"), "credit_code": _("credit code"), "id_number": _("ID-card number"),
+            "handle": _("messaging account")}.get(kind, kind)
 
 
 @bp.route("/proposals/<proposal_id>/withdraw", methods=["POST"])
@@ -299,8 +323,20 @@ def download(attachment_id: str) -> Any:
         flash(_("“%(name)s” was stored before files were cleaned, and its author details cannot be removed, "
                 "so nobody can download it. Remove it and upload it again.", name=attachment.filename), "error")
         return redirect(url_for("proposals.edit", proposal_id=attachment.proposal_id))
-    response = Response(data, mimetype=files.MIME_TYPES[kind])
+    proposal = attachment.proposal
+    insider = (permissions.can(current_user, "proposal:edit", proposal)
+               or permissions.can(current_user, "proposal:view_submitted", proposal))
     name = files.safe_filename(attachment.filename)
+    if not insider:
+        # The public gets it under its neutral name, as the public page lists it.
+        from venture.showcase.visibility import public_version
+
+        version = public_version(proposal)
+        position = face.attachment_position(version, attachment.id) if version is not None else None
+        if position is None:
+            raise NotFound()
+        name = face.attachment_name(position, attachment.kind)
+    response = Response(data, mimetype=files.MIME_TYPES[kind])
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}\"; "
                                                f"filename*=UTF-8''{quote(name)}")

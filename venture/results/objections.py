@@ -29,6 +29,7 @@ from venture.core.timeutil import utcnow
 from venture.proposals import cleaning, files, storage
 from venture.results import public
 from venture.results.models import Objection, ObjectionStatus, ResultRecord
+from venture.showcase import visibility
 
 MIN_TEXT_CHARS = 20
 MAX_TEXT_CHARS = 5000
@@ -205,8 +206,8 @@ def public_list(session: Session, call: Call) -> list[PublicObjection]:
             number_text, title = line.get("number"), line.get("title")
         elif objection.proposal is not None:
             number_text = objection.proposal.number
-            title = objection.proposal.latest_version.content.get("title") if objection.proposal.latest_version \
-                else None
+            # The proposal's public face: its contact data is never public.
+            title = (visibility.face_of(objection.proposal) or {}).get("title")
         out.append(PublicObjection(
             id=objection.id, number=number, created_at=objection.created_at, line_number=number_text,
             line_title=title, text=objection.text, status=objection.status, answer=objection.answer,

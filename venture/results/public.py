@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from venture.calls.models import Call, Phase
 from venture.core.l10n import lazy_gettext as _l
+from venture.proposals import leaks
 from venture.results.models import ResultRecord, ResultStage
 
 RESULT_PHASES = frozenset({Phase.NOTICE, Phase.PUBLISHED})

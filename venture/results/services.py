@@ -47,6 +47,7 @@ from venture.core.l10n import lazy_ngettext as _ln
 from venture.core.timeutil import utcnow
 from venture.groups.models import Group, GroupMembership, MemberRole
 from venture.mail import services as mail
+from venture.proposals import face, leaks
 from venture.proposals.models import Proposal, ProposalStatus, ProposalVersion, Screening
 from venture.results import aggregate, funding
 from venture.results.pseudonyms import reviewer_labels
@@ -131,6 +132,9 @@ class ProposalRow:
     district: str
     request_fen: int
     first_submitted_at: datetime
+
+
+NO_IDENTITY = leaks.Identity((), ())
 
 
 def proposal_rows(session: Session, call: Call, only: int | None = None) -> dict[int, ProposalRow]:
@@ -447,15 +451,18 @@ def record_content(session: Session, call: Call, computation: Computation, stage
     counted_by_proposal: dict[int, list[CountedReview]] = defaultdict(list)
     for review in computation.reviews:
         counted_by_proposal[review.score.proposal].append(review)
+    # Contact data is never public, in a record neither: titles are frozen as the public face shows them.
+    identities = face.identities_of(session, {row.group_id for row in computation.rows.values()})
     lines = []
     for line in computation.lines:
         row = computation.rows[line.proposal]
+        title = face.redact_text(row.title or "", identities.get(row.group_id, NO_IDENTITY), blind=False)
         score = computation.scores[line.proposal]
         adjustment = computation.adjustments.get(line.proposal)
         used = {review.reviewer: review for review in score.reviews}
         counted = sorted(counted_by_proposal[line.proposal], key=lambda r: r.score.reviewer)
         lines.append({
-            "rank": line.rank, "proposal": row.id, "number": row.number, "title": row.title,
+            "rank": line.rank, "proposal": row.id, "number": row.number, "title": title,
             "group": row.group_name, "group_kind": row.group_kind, "theme": row.theme, "district": row.district,
             "request_fen": row.request_fen, "amount_fen": line.amount_fen, "outcome": line.outcome.value,
             "score": _maybe(score.proposal_score), "component": _maybe(score.component),

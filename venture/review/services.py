@@ -12,7 +12,6 @@ latest submitted version with every trace of the group redacted.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -29,7 +28,7 @@ from venture.bodies.models import PoolExpert
 from venture.core.errors import DomainError, NotAllowed
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.timeutil import utcnow
-from venture.proposals import leaks
+from venture.proposals import face, leaks
 from venture.proposals import services as proposals
 from venture.proposals.models import Attachment, Proposal, ProposalVersion
 from venture.review import scoring
@@ -214,32 +213,23 @@ class BlindVersion:
 
 
 def identity(assignment: Assignment) -> leaks.Identity:
-    return proposals.identity_of(assignment.proposal.group)
+    """What is hidden from the reviewer: the group as it was when it
+    submitted its latest version, and as it is now."""
+    proposal = assignment.proposal
+    current = face.identity_of(proposal.group)
+    version = proposal.latest_version
+    return face.version_identity(version, current) if version is not None else current
 
 
 def blind_content(assignment: Assignment) -> dict[str, Any]:
-    """The latest submitted version's content, every identity term of the
-    group (and any e-mail address or phone number) replaced by ■■■."""
-    proposal = assignment.proposal
-    version = proposal.latest_version
+    """The latest submitted version's public face while blind
+    (``face.public_face``): every identity term of the group (and any
+    contact data) replaced by ■■■, files under neutral names. Shared: do
+    not change it."""
+    version = assignment.proposal.latest_version
     if version is None:
         return {}
-    who = identity(assignment)
-    content = copy.deepcopy(version.content)
-
-    def clean(value: Any) -> Any:
-        return leaks.redact(value, who) if isinstance(value, str) else value
-
-    for key in ("title", "summary"):
-        content[key] = clean(content.get(key) or "")
-    for section in content.get("sections", []):
-        section["title"] = clean(section.get("title") or "")
-        section["text"] = clean(section.get("text") or "")
-    for line in content.get("budget", []):
-        line["item"] = clean(line.get("item") or "")
-    for item in content.get("attachments", []):
-        item["filename"] = clean(item.get("filename") or "")
-    return content
+    return face.public_face(version, identity(assignment), blind=True)
 
 
 def blind_version(assignment: Assignment) -> BlindVersion | None:
@@ -252,18 +242,18 @@ def blind_version(assignment: Assignment) -> BlindVersion | None:
 
 
 def blind_attachment(assignment: Assignment, attachment_id: Any) -> tuple[Attachment, str] | None:
-    """An attachment listed in the latest submitted version, with its
-    redacted file name; None for any other."""
+    """An attachment listed in the latest submitted version, with the
+    neutral name it is served under; None for any other."""
     version = assignment.proposal.latest_version
     if version is None:
         return None
-    listed = {str(item.get("id")) for item in version.content.get("attachments", [])}
-    if str(attachment_id) not in listed:
+    position = face.attachment_position(version, attachment_id)
+    if position is None:
         return None
     attachment = next((a for a in assignment.proposal.attachments if str(a.id) == str(attachment_id)), None)
     if attachment is None:
         return None
-    return attachment, leaks.redact(attachment.filename, identity(assignment))
+    return attachment, face.attachment_name(position, attachment.kind)
 
 
 # Residents' opinion, once the reviewer's own review is in ----------------------------------------
@@ -302,7 +292,7 @@ def opinion(session: Session, assignment: Assignment) -> Opinion:
         else:
             author = leaks.redact(comment.author.public_name, who)
         comments.append(OpinionComment(id=comment.id, author=author,
-                                       body_html=leaks.redact(comment.body_html, who),
+                                       body_html=leaks.redact_html(comment.body_html, who),
                                        created_at=comment.created_at, reply=comment.parent_id is not None))
     return Opinion(support_count=proposal.support_count, comments=comments)
 
@@ -383,7 +373,7 @@ def seats(session: Session, user: Any) -> list[Seat]:
                  joinedload(Assignment.proposal).load_only(Proposal.call_id, Proposal.group_id, Proposal.number))
         .order_by(Assignment.id)).all()
     titles = _latest_titles(session, {a.proposal_id for a in live})
-    who = proposals.identities_of(session, {a.proposal.group_id for a in live})
+    who = face.identities_of(session, {a.proposal.group_id for a in live})
     # A submitted sheet can differ from its latest version only if saved after it.
     changed = {review.id for a in live if (review := a.review) is not None and review.version_count
                and review.submitted_at is not None and review.updated_at > review.submitted_at}
@@ -408,7 +398,7 @@ def seats(session: Session, user: Any) -> list[Seat]:
                 review = assignment.review
                 rows.append(AssignmentRow(
                     assignment=assignment, number=assignment.proposal.number or "",
-                    title=leaks.redact(titles.get(assignment.proposal_id) or "", who[assignment.proposal.group_id]),
+                    title=_blind_title(titles.get(assignment.proposal_id), who[assignment.proposal.group_id]),
                     review=review,
                     unsubmitted=review is not None and review.id in submitted
                     and unsubmitted_changes(review, submitted[review.id])))
@@ -438,18 +428,27 @@ def _conflicted_now(session: Session, user: Any, members: Sequence[PanelMember],
             and conflicts.tie_with(groups[group_id], affiliations[member_id], member_of) is not None}
 
 
-def _latest_titles(session: Session, proposal_ids: set[int]) -> dict[int, str]:
-    """The title of each proposal's latest submitted version, read out of
-    its content in the database rather than decoding every whole version."""
+def _blind_title(latest: tuple[str, Any] | None, current: leaks.Identity) -> str:
+    """A title as the blind face shows it (``face.public_face`` would give the same)."""
+    if latest is None:
+        return ""
+    title, frozen = latest
+    return leaks.redact(title, leaks.union(face.from_json(frozen), current))
+
+
+def _latest_titles(session: Session, proposal_ids: set[int]) -> dict[int, tuple[str, Any]]:
+    """The title and frozen identity of each proposal's latest submitted
+    version, read out of the database rather than decoding every whole version."""
     if not proposal_ids:
         return {}
     newest = (select(ProposalVersion.proposal_id, func.max(ProposalVersion.version_no).label("version_no"))
               .where(ProposalVersion.proposal_id.in_(proposal_ids)).group_by(ProposalVersion.proposal_id)
               .subquery())
-    rows = session.execute(select(ProposalVersion.proposal_id, ProposalVersion.content["title"].as_string()).join(
+    rows = session.execute(select(ProposalVersion.proposal_id, ProposalVersion.content["title"].as_string(),
+                                  ProposalVersion.identity).join(
         newest, (ProposalVersion.proposal_id == newest.c.proposal_id)
         & (ProposalVersion.version_no == newest.c.version_no)))
-    return {proposal_id: title or "" for proposal_id, title in rows}
+    return {proposal_id: (title or "", frozen) for proposal_id, title, frozen in rows}
 
 
 def _latest_review_versions(session: Session, review_ids: set[int]) -> dict[int, ReviewVersion]:

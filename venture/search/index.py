@@ -44,7 +44,7 @@ MAX_QUERY_CHARS = 200
 # written for older code; it creates a new one and, when an older one is
 # in the folder, asks for everything to be indexed again (UPGRADE_MARKER,
 # picked up by the next drain: ``services.process_queue``).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: documents hold the public face (redacted while review is blind)
 INDEX_NAME = f"venture{SCHEMA_VERSION}"
 WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"  # the name whoosh's own writer locks under
 UPGRADE_MARKER = f"{INDEX_NAME}.upgrade"

@@ -48,6 +48,7 @@ from venture.calls.models import CALL_KIND_LABELS, Call, CallKind, Phase
 from venture.comments.models import Comment, CommentStatus
 from venture.core.l10n import gettext as _
 from venture.core.l10n import lazy_gettext as _l
+from venture.groups.models import Group, GroupMembership
 from venture.proposals.models import Proposal
 from venture.search import analysis
 from venture.search.index import (
@@ -61,7 +62,8 @@ from venture.search.index import (
     to_naive_utc,
 )
 from venture.search.models import SearchQueue
-from venture.showcase.visibility import identity_revealed, public_proposals, public_version
+from venture.proposals.face import redact_text
+from venture.showcase.visibility import face_of, hidden_identity, identity_revealed, public_proposals, public_version
 
 KINDS = frozenset({"call", "proposal", "comment"})
 KIND_LABELS = {"call": _l("Call"), "proposal": _l("Proposal"), "comment": _l("Comment")}
@@ -126,7 +128,9 @@ def _proposal_doc(proposal: Proposal) -> dict[str, Any] | None:
     version = public_version(proposal)
     if version is None:
         return None
-    content = version.content
+    # The public face, not the version's own text: while review is blind the
+    # group's names, members and contact are not in the index at all.
+    content = face_of(proposal, cached=False) or {}
     call = proposal.call
     return {
         "doc_key": f"proposal:{proposal.id}", "kind": "proposal", "object_id": proposal.id,
@@ -142,26 +146,32 @@ def _proposal_doc(proposal: Proposal) -> dict[str, Any] | None:
     }
 
 
-def _proposal_face(proposal: Proposal) -> dict[str, str] | None:
+def _proposal_face(proposal: Proposal) -> dict[str, Any] | None:
     """What a comment's document takes from its proposal; None when the
-    proposal is not public (nor, then, its comments)."""
+    proposal is not public (nor, then, its comments). ``hide`` is what the
+    comments' text is redacted of, as the proposal's face is."""
     version = public_version(proposal)
     if version is None:
         return None
     content = version.content
     return {"call_id": str(proposal.call_id), "call_kind": proposal.call.kind.value,
-            "theme": _keywords([content.get("theme") or ""]), "district": _keywords([content.get("district") or ""])}
+            "theme": _keywords([content.get("theme") or ""]), "district": _keywords([content.get("district") or ""]),
+            "hide": hidden_identity(proposal, cached=False)}
 
 
 def _comment_face_doc(comment_id: int, status: CommentStatus, body_html: str, created_at: Any,
-                      face: dict[str, str] | None) -> dict[str, Any] | None:
+                      face: dict[str, Any] | None) -> dict[str, Any] | None:
     if status is not CommentStatus.VISIBLE or face is None:
         return None
+    fields = {key: value for key, value in face.items() if key != "hide"}
+    identity, blind = face["hide"]
     # Authors are never indexed (an applicant team's comment must stay
-    # anonymous while review is blind; residents' names add nothing).
+    # anonymous while review is blind; residents' names add nothing); the
+    # text is redacted like the proposal's face.
     return {
-        "doc_key": f"comment:{comment_id}", "kind": "comment", "object_id": comment_id, **face,
-        "title": "", "body": html_text(body_html), "group": "", "created": to_naive_utc(created_at),
+        "doc_key": f"comment:{comment_id}", "kind": "comment", "object_id": comment_id, **fields,
+        "title": "", "body": redact_text(html_text(body_html), identity, blind=blind), "group": "",
+        "created": to_naive_utc(created_at),
     }
 
 
@@ -185,11 +195,15 @@ def _load(session: Session, kind: str, ids: Iterable[int], batch: int = BATCH) -
             stmt = select(Call).where(Call.id.in_(chunk)).options(joinedload(Call.body))
         elif kind == "proposal":
             stmt = (select(Proposal).where(Proposal.id.in_(chunk))
-                    .options(selectinload(Proposal.versions), joinedload(Proposal.call), joinedload(Proposal.group)))
+                    .options(selectinload(Proposal.versions), joinedload(Proposal.call),
+                             joinedload(Proposal.group).selectinload(Group.memberships)
+                             .selectinload(GroupMembership.user)))
         else:
             stmt = (select(Comment).where(Comment.id.in_(chunk))
                     .options(joinedload(Comment.proposal).joinedload(Proposal.call),
-                             joinedload(Comment.proposal).selectinload(Proposal.versions)))
+                             joinedload(Comment.proposal).selectinload(Proposal.versions),
+                             joinedload(Comment.proposal).joinedload(Proposal.group).selectinload(Group.memberships)
+                             .selectinload(GroupMembership.user)))
         found.update((obj.id, obj) for obj in session.scalars(stmt).unique())
     return found
 
@@ -669,10 +683,9 @@ def _present(session: Session, matches: list[Match], wanted: set[str]) -> list[H
             hit.group = doc["group"]
         else:
             proposal = obj.proposal
-            version = public_version(proposal)
             hit.url = _url("showcase.proposal", anchor=f"comment-{obj.id}", proposal_id=proposal.id,
                            comment=obj.id)
-            hit.title = escape(_("Comment on “%(title)s”", title=version.content.get("title") or ""))
+            hit.title = escape(_("Comment on “%(title)s”", title=(face_of(proposal) or {}).get("title") or ""))
             hit.context = proposal.call.title
         hits.append(hit)
     return hits

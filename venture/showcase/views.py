@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -44,6 +45,7 @@ def proposal(proposal_id: str) -> Any:
         return redirect(url_for("review.assignment", assignment_id=assignment.id))
     proposal = _public(proposal_id)
     version = proposal.latest_version
+    content = visibility.face_of(proposal)
     context: dict[str, Any] = {}
     try:
         from venture.comments.views import thread_context
@@ -52,9 +54,10 @@ def proposal(proposal_id: str) -> Any:
     if thread_context is not None:
         context = thread_context(proposal)
     return render_template(
-        "showcase/proposal.html", proposal=proposal, version=version, call=proposal.call,
+        "showcase/proposal.html", proposal=proposal, version=version, content=content, call=proposal.call,
         named=visibility.identity_revealed(proposal.call),
         public_attachments=visibility.public_attachment_ids(proposal),
+        withheld_attachments=visibility.withheld_attachment_ids(proposal),
         supported=services.supports(db.session, current_user, proposal), **context)
 
 
@@ -96,6 +99,7 @@ def index() -> Any:
     chosen = next((c for c in calls if str(c.id) == call_id), None)
     page = services.listing(db.session, call_id=chosen.id if chosen else None, hidden_calls=_hidden_calls(), **args)
     return render_template("showcase/list.html", page=page, calls=calls, call=chosen, args=args,
+                           faces=visibility.faces_of(db.session, page.items),
                            themes=sorted({t for c in calls for t in c.themes}),
                            districts=sorted({d for c in calls for d in c.districts}),
                            endpoint="showcase.index", identity_revealed=visibility.identity_revealed)
@@ -109,6 +113,7 @@ def call_proposals(call_id: str) -> Any:
     args = _listing_args()
     page = services.listing(db.session, call_id=call.id, hidden_calls=_hidden_calls(), **args)
     return render_template("showcase/list.html", page=page, calls=[call], call=call, args=args,
+                           faces=visibility.faces_of(db.session, page.items),
                            themes=call.themes, districts=call.districts, endpoint="showcase.call_proposals",
                            identity_revealed=visibility.identity_revealed)
 
@@ -117,6 +122,23 @@ def call_proposals(call_id: str) -> Any:
 def feed(call_id: str) -> Any:
     call = load_or_404(Call, call_id, "call:view")
     page = services.listing(db.session, call_id=call.id, sort="newest", page_size=50, hidden_calls=_hidden_calls())
-    xml = render_template("showcase/feed.atom", call=call, page=page,
+    xml = render_template("showcase/feed.atom", call=call, page=page, faces=visibility.faces_of(db.session, page.items),
                           named=visibility.identity_revealed(call))
     return Response(xml, mimetype="application/atom+xml")
+
+
+# Templates ---------------------------------------------------------------------------------
+
+# Characters XML 1.0 does not allow at all, not even escaped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+@bp.app_template_filter("xml_text")
+def xml_text(value: Any) -> str:
+    """Text for an XML document (the Atom feed renders with autoescape on,
+    which escapes ``&`` and ``<``): without the characters XML forbids."""
+    return _NOT_XML.sub("", str(value if value is not None else ""))
+
+
+bp.add_app_template_global(visibility.face_of, "public_face")
+bp.add_app_template_global(visibility.comment_html, "public_comment_html")
