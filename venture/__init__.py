@@ -61,6 +61,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from venture import cli, logs, web
     from venture.core import l10n, ratelimit
+    from venture.proposals import face
+
+    face.clear_cache()
     from venture.extensions import babel, csrf, db, login_manager
 
     logs.init_app(app)

@@ -16,6 +16,7 @@ from tests.e2e.conftest import Catalogue, LiveServer, Pages, assert_accessible, 
 from tests.review_builders import make_expert, make_submitted_proposal
 from venture.accounts.models import User
 from venture.calls.models import Call, Phase
+from venture.core.collation import name_sort_key
 from venture.extensions import db
 from venture.proposals.models import Screening
 from venture.review.models import Assignment, MemberStatus, PanelMember
@@ -97,13 +98,13 @@ def test_reviewer_declares_a_conflict_and_scores_blind(live_server: LiveServer, 
     with page.expect_navigation():
         page.get_by_role("button", name=t("Accept")).click()
 
-    # The conflict declaration: names only, sorted, not linked to anything.
+    # The conflict declaration: names only, in pinyin order (晨 chen before 书 shu), not linked.
     page.goto(live_server(f"/panels/{world['member']}/conflicts"))
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Conflicts of interest"))
     legend = page.locator("fieldset legend")
     expect(legend).to_contain_text(t("Groups that applied (%(num)d), sorted by name", num=2))
     names = page.locator("fieldset li label").all_inner_texts()
-    assert [n for n in names if n in (OURS, TIED)] == sorted([OURS, TIED])
+    assert [n for n in names if n in (OURS, TIED)] == sorted([OURS, TIED], key=name_sort_key)
     assert "长者助餐点" not in page.content() and "儿童阅读角" not in page.content()
     assert_accessible(page)
     page.locator(f"#tie_{world['tied']}").check()

@@ -160,8 +160,11 @@ def face_of_content(content: dict[str, Any], identity: leaks.Identity, *, blind:
 
 
 def clear_cache() -> None:
+    """Forget every cached face and file verdict (a new app may sit on another database,
+    where the same fingerprint names another proposal's row)."""
     with _lock:
         _cache.clear()
+        _file_cache.clear()
 
 
 def redact_text(text: str, identity: leaks.Identity, *, blind: bool) -> str:
