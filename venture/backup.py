@@ -126,6 +126,7 @@ def _inspect(connection: Connection) -> Snapshot:
     """Counts, schema revision, audit head and stored file names, read through
     ``connection`` (inside the snapshot's transaction)."""
     from venture.audit.services import verify
+    from venture.projects.models import ReportFile
     from venture.proposals.models import Attachment
 
     present = set(inspect(connection).get_table_names())
@@ -139,6 +140,8 @@ def _inspect(connection: Connection) -> Snapshot:
     try:
         result = verify(session)
         stored = list(session.scalars(select(Attachment.stored_name)))
+        if ReportFile.__tablename__ in present:
+            stored += session.scalars(select(ReportFile.stored_name))
     finally:
         session.close()
     audit = {"entries": tables.get("audit_events", 0), "verified": result.checked, "head_seq": result.checked,
@@ -259,7 +262,7 @@ def create(app: Flask, target: Path, echo: Callable[[str], Any] = print) -> dict
         missing = sorted(set(snapshot.stored_names) - copied)
         echo(f"uploads: {len(copied)} files")
         if missing:
-            echo(f"WARNING: {len(missing)} attachment files named in the database are not on disk")
+            echo(f"WARNING: {len(missing)} stored files (attachments, report files) named in the database are not on disk")
 
         manifest = {
             "format": FORMAT,

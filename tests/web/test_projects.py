@@ -803,6 +803,58 @@ def test_audit_verify_names_a_changed_agreement_bar_or_report(app, world):
         assert not result.ok and result.table == "participation_bars" and result.problems[0].missing and "bar 1" in result.what
 
 
+def test_audit_verify_rehashes_report_files_and_names_missing_ones(app, world):
+    project_id = world.projects[0]
+    under_way(app, project_id)
+    filed_report(app, project_id, "midterm")
+    _chain_holds(app)
+    with app.app_context():
+        row = db.session.scalar(select(ReportFile).order_by(ReportFile.id))
+        file_id, stored, digest = row.id, row.stored_name, row.sha256
+        path = storage.path_of(stored)
+    original = path.read_bytes()
+    path.write_bytes(original + b"%% edited")
+    with app.app_context():
+        result = verify_records(db.session)
+        assert not result.ok and result.table == "project_report_files" and result.row_id == file_id
+        assert "bytes were changed" in result.what
+    path.write_bytes(original)
+    with app.app_context():
+        db.session.execute(update(ReportFile).where(ReportFile.id == file_id).values(sha256="0" * 64))
+        db.session.commit()
+        result = verify_records(db.session)
+        assert not result.ok and result.table == "project_report_files" and "differs from audit entry" in result.what
+        db.session.execute(update(ReportFile).where(ReportFile.id == file_id).values(sha256=digest))
+        db.session.commit()
+    _chain_holds(app)
+    with app.app_context():
+        db.session.execute(ReportFile.__table__.delete().where(ReportFile.id == file_id))
+        db.session.commit()
+        result = verify_records(db.session)
+        assert not result.ok and result.problems[0].missing and f"report file {file_id} of milestone" in result.what
+
+
+def test_a_backup_carries_report_files_and_names_a_missing_one(app, world, tmp_path):
+    import json
+
+    project_id = world.projects[0]
+    under_way(app, project_id)
+    filed_report(app, project_id, "midterm")
+    with app.app_context():
+        stored = db.session.scalars(select(ReportFile.stored_name).order_by(ReportFile.id)).all()
+    assert stored
+    made = app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "one")])
+    assert made.exit_code == 0, made.output
+    manifest = json.loads((tmp_path / "one" / "manifest.json").read_text())
+    copied = {name.rsplit("/", 1)[-1] for name in manifest["files"] if name.startswith("uploads/")}
+    assert set(stored) <= copied and manifest["missing_uploads"] == []
+    with app.app_context():
+        storage.path_of(stored[0]).unlink()
+    made = app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "two")])
+    manifest = json.loads((tmp_path / "two" / "manifest.json").read_text())
+    assert manifest["missing_uploads"] == [stored[0]] and "report files" in made.output
+
+
 # The demo -------------------------------------------------------------------------------------------
 
 def test_the_demo_has_projects_at_three_stages_and_refuses_the_barred_group(app):

@@ -64,7 +64,9 @@ def _ids(session: Session) -> dict[str, Any]:
     ids.update(review_version=review.id, review=review.review_id)
     ids["screened"] = session.scalar(select(Proposal.id).where(Proposal.screening == Screening.ELIGIBLE)
                                      .order_by(Proposal.id))
-    ids["draw"] = session.scalar(select(PanelDraw.id).order_by(PanelDraw.id))
+    ids["draw"] = session.scalar(select(PanelDraw.id).where(PanelDraw.commitment_id.is_not(None))
+                                 .order_by(PanelDraw.id))
+    ids["commitment"] = session.scalar(select(PanelDraw.commitment_id).where(PanelDraw.id == ids["draw"]))
     assignment = session.execute(select(Assignment.id, Assignment.proposal_id, Assignment.member_id)
                                  .where(Assignment.ended_at.is_(None)).order_by(Assignment.id)).first()
     ids.update(assignment=assignment.id, assigned_proposal=assignment.proposal_id,
@@ -130,6 +132,23 @@ CASES = [
          lambda ids: [f"panel_draws row {ids['draw']}: the chosen differs from audit entry"]),
     Case("a draw's seed", _orm(PanelDraw, "draw", seed="0" * 64),
          lambda ids: [f"panel_draws row {ids['draw']}: the seed differs from audit entry"]),
+    Case("a draw's witnesses", _orm(PanelDraw, "draw", witnesses=[{"name": "某人", "role": "居民代表",
+                                                                    "value": "123"}]),
+         lambda ids: [f"panel_draws row {ids['draw']}: the witnesses differs from audit entry"]),
+    Case("a draw's chain head", _orm(PanelDraw, "draw", chain_head="f" * 64),
+         lambda ids: [f"panel_draws row {ids['draw']}: the chain_head differs from audit entry"]),
+    Case("a draw's method", _sql("UPDATE panel_draws SET method = 'server' WHERE id = {draw}"),
+         lambda ids: [f"panel_draws row {ids['draw']}: the method differs from audit entry"]),
+    Case("a draw marked discarded without an entry", _sql("UPDATE panel_draws SET discarded_at = created_at "
+                                                          "WHERE id = {draw}"),
+         lambda ids: [f"panel_draws row {ids['draw']}: the draw is marked discarded, but no audit entry"]),
+    Case("a draw's commitment digest", _sql("UPDATE draw_commitments SET digest = 'e' || substr(digest, 2) "
+                                            "WHERE id = {commitment}"),
+         lambda ids: [f"draw_commitments row {ids['commitment']}: the digest or call differs"]),
+    Case("a draw's commitment deleted", _sql("DELETE FROM draw_commitments WHERE id = {commitment}"),
+         lambda ids: [f"MISSING from draw_commitments: draw commitment {ids['commitment']} of call"]),
+    Case("a screening category", _sql("UPDATE proposals SET screening_category = 'other' WHERE id = {screened}"),
+         lambda ids: [f"proposals row {ids['screened']}: the screening category differs from audit entry"]),
     Case("a draw deleted", _sql("DELETE FROM panel_draws WHERE id = {draw}"),
          lambda ids: [f"MISSING from panel_draws: panel draw {ids['draw']} of call"]),
     Case("an assignment given to someone else",

@@ -254,10 +254,11 @@ def _screening(session: Session, report: RecordCheck) -> None:
     table = Proposal.__tablename__
     events = _events(session, ["proposal.screened"])
     screened = {key[1]: history[-1] for key, history in events.items() if key[0] == table}
-    rows = session.execute(select(Proposal.id, Proposal.screening, Proposal.screening_reason)
+    rows = session.execute(select(Proposal.id, Proposal.screening, Proposal.screening_reason,
+                                  Proposal.screening_category)
                            .where(Proposal.screening != Screening.PENDING)).all()
-    decided = {pid for pid, _screening, _reason in rows}
-    for proposal_id, screening, reason in rows:
+    decided = {row[0] for row in rows}
+    for proposal_id, screening, reason, category in rows:
         report.checked += 1
         event = screened.get(proposal_id)
         if event is None:
@@ -267,6 +268,8 @@ def _screening(session: Session, report: RecordCheck) -> None:
                                            f"{event.seq} recorded {event.data.get('to')}")
         elif "reason_sha256" in event.data and event.data["reason_sha256"] != _sha256(reason or ""):
             report.bad(table, proposal_id, f"the screening reason differs from audit entry {event.seq}")
+        elif "category" in event.data and event.data["category"] != (category or ""):
+            report.bad(table, proposal_id, f"the screening category differs from audit entry {event.seq}")
     existing = {pid for (pid,) in session.execute(select(Proposal.id).where(Proposal.id.in_(
         [p for p in screened if p not in decided] or [-1])))}
     for proposal_id, event in screened.items():
@@ -279,33 +282,70 @@ def _screening(session: Session, report: RecordCheck) -> None:
 
 # Audit data key -> the draw row's attribute.
 DRAW_FIELDS = {"call": "call_id", "seed": "seed", "size": "size", "minimums": "minimums", "pool": "pool_snapshot",
-               "chosen": "chosen", "shortfalls": "shortfalls", "replaces_member": "replaces_member_id"}
+               "chosen": "chosen", "shortfalls": "shortfalls", "replaces_member": "replaces_member_id",
+               "method": "method", "chain_seq": "chain_seq", "chain_head": "chain_head",
+               "parent_draw": "parent_draw_id"}
+
+
+def _draw_differs(data: dict[str, Any], row: Any) -> str | None:
+    """The first published fact of a draw that its row no longer shows, or None."""
+    if "replaces_member" not in data and row.replaces_member_id is not None:
+        return "replaced member"
+    for key, attribute in DRAW_FIELDS.items():
+        if key in data and not _same_json(data[key], getattr(row, attribute)):
+            return key
+    if "commitment" in data and data["commitment"].get("id") != row.commitment_id:
+        return "commitment"
+    if "witnesses" in data:
+        recorded = [{"name_sha256": _sha256(w.get("name", "")), "role": w.get("role"), "value": w.get("value")}
+                    for w in row.witnesses or []]
+        if not _same_json(data["witnesses"], recorded):
+            return "witnesses"
+    return None
 
 
 def _draws(session: Session, report: RecordCheck) -> None:
-    from venture.review.models import PanelDraw
+    from venture.review.models import DrawCommitment, PanelDraw
 
     table = PanelDraw.__tablename__
-    events = _events(session, ["panel.drawn", "panel.replacement_drawn"])
+    events = _events(session, ["panel.drawn", "panel.replacement_drawn", "panel.draw_discarded"])
     seen = set()
     for row in session.scalars(select(PanelDraw).order_by(PanelDraw.id)):
         seen.add(row.id)
         report.checked += 1
-        history = events.get((table, row.id))
+        history = [e for e in events.get((table, row.id), []) if e.action != "panel.draw_discarded"]
         if not history:
             report.bad(table, row.id, "no audit entry recorded this draw")
             continue
-        data = history[0].data
-        if "replaces_member" not in data and row.replaces_member_id is not None:
-            report.bad(table, row.id, f"the replaced member differs from audit entry {history[0].seq}")
-        for key, attribute in DRAW_FIELDS.items():
-            if key in data and not _same_json(data[key], getattr(row, attribute)):
-                report.bad(table, row.id, f"the {key} differs from audit entry {history[0].seq}")
-                break
+        differs = _draw_differs(history[0].data, row)
+        if differs:
+            report.bad(table, row.id, f"the {differs} differs from audit entry {history[0].seq}")
+            continue
+        discarded = [e for e in events.get((table, row.id), []) if e.action == "panel.draw_discarded"]
+        if discarded and row.discarded_at is None:
+            report.bad(table, row.id, f"audit entry {discarded[0].seq} discarded this draw, but it counts again")
+        elif row.discarded_at is not None and not discarded:
+            report.bad(table, row.id, "the draw is marked discarded, but no audit entry discarded it")
     for (object_type, draw_id), history in events.items():
         if object_type == table and draw_id not in seen:
             report.gone(table, f"panel draw {draw_id} of call {history[0].data.get('call')} (seed "
                                f"{history[0].data.get('seed')}), recorded in audit entry {history[0].seq}")
+
+    table = DrawCommitment.__tablename__
+    committed = _events(session, ["panel.draw_committed"])
+    rows = {c.id: c for c in session.scalars(select(DrawCommitment))}
+    for (object_type, commitment_id), history in committed.items():
+        if object_type != table:
+            continue
+        report.checked += 1
+        row = rows.pop(commitment_id, None)
+        if row is None:
+            report.gone(table, f"draw commitment {commitment_id} of call {history[0].data.get('call')} (digest "
+                               f"{history[0].data.get('digest')}), published in audit entry {history[0].seq}")
+        elif row.digest != history[0].data.get("digest") or row.call_id != history[0].data.get("call"):
+            report.bad(table, commitment_id, f"the digest or call differs from audit entry {history[0].seq}")
+    for commitment_id in sorted(rows):
+        report.bad(table, commitment_id, "no audit entry published this commitment")
 
 
 def _assignments(session: Session, report: RecordCheck) -> None:
@@ -563,6 +603,40 @@ def _attachments(session: Session, report: RecordCheck) -> None:
                                f"{event.data.get('sha256')}), uploaded in audit entry {event.seq}")
 
 
+def _report_files(session: Session, report: RecordCheck) -> None:
+    """Photos, documents and receipts of funded projects' reports, re-hashed like attachments."""
+    from venture.projects.models import ReportFile
+    from venture.proposals import storage
+
+    table = ReportFile.__tablename__
+    added: dict[int, AuditEvent] = {}
+    removed: dict[int, AuditEvent] = {}
+    for history in _events(session, ["report.file_added", "report.file_removed"]).values():
+        for event in history:
+            if isinstance(event.data.get("file"), int):
+                (added if event.action == "report.file_added" else removed)[event.data["file"]] = event
+    seen = set()
+    for row in session.scalars(select(ReportFile).order_by(ReportFile.id)).yield_per(500):
+        seen.add(row.id)
+        report.checked += 1
+        event = added.get(row.id)
+        if event is None:
+            report.bad(table, row.id, "no audit entry recorded this upload")
+        elif (event.object_id != row.milestone_id or event.data.get("sha256") != row.sha256
+              or event.data.get("size") != row.size):
+            report.bad(table, row.id, f"the digest, size or milestone differs from audit entry {event.seq}")
+        elif row.id in removed and row.removed_at is None:
+            report.bad(table, row.id, f"audit entry {removed[row.id].seq} removed this file, but it is back")
+        elif has_app_context():
+            problem = _file_problem(storage, row.stored_name, row.sha256)
+            if problem:
+                report.bad(table, row.id, f"the file “{row.filename}” {problem}")
+    for file_id, event in sorted(added.items()):
+        if file_id not in seen:
+            report.gone(table, f"report file {file_id} of milestone {event.object_id} (SHA-256 "
+                               f"{event.data.get('sha256')}), uploaded in audit entry {event.seq}")
+
+
 # The published rules ---------------------------------------------------------------------------
 
 def _call_rules(session: Session, report: RecordCheck) -> None:
@@ -621,7 +695,7 @@ def _funded_projects(session: Session, report: RecordCheck) -> None:
 
 
 CHECKS = (_proposal_versions, _review_versions, _screening, _draws, _assignments, _result_records, _adjustments,
-          _components, _objections, _attachments, _call_rules, _funded_projects)
+          _components, _objections, _attachments, _report_files, _call_rules, _funded_projects)
 
 
 def verify_records(session: Session) -> RecordCheck:
