@@ -561,60 +561,68 @@ def _file_problem(storage: Any, stored_name: str, expected: str) -> str:
     return ""
 
 
-def _attachments(session: Session, report: RecordCheck) -> None:
+def _uploads(session: Session, added_action: str, removed_action: str,
+             key: str) -> tuple[dict[int, AuditEvent], dict[int, AuditEvent]]:
+    """The audit entries that stored and removed files, by the file's id under ``key``."""
+    added: dict[int, AuditEvent] = {}
+    removed: dict[int, AuditEvent] = {}
+    for history in _events(session, [added_action, removed_action]).values():
+        for event in history:
+            if isinstance(event.data.get(key), int):
+                (added if event.action == added_action else removed)[event.data[key]] = event
+    return added, removed
+
+
+def _stored_file_problem(row: Any, removed: dict[int, AuditEvent]) -> str:
+    """What is wrong with a file row whose upload the chain vouches for: removed and back, or bytes changed."""
     from venture.proposals import storage
+
+    if row.id in removed and row.removed_at is None:
+        return f"audit entry {removed[row.id].seq} removed this file, but it is back"
+    if has_app_context():
+        problem = _file_problem(storage, row.stored_name, row.sha256)
+        if problem:
+            return f"the file “{row.filename}” {problem}"
+    return ""
+
+
+def _name_gone_uploads(report: RecordCheck, table: str, added: dict[int, AuditEvent], seen: set[int],
+                       what: str, owner: str) -> None:
+    for file_id, event in sorted(added.items()):
+        if file_id not in seen:
+            report.gone(table, f"{what} {file_id} of {owner} {event.object_id} (SHA-256 "
+                               f"{event.data.get('sha256')}), uploaded in audit entry {event.seq}")
+
+
+def _attachments(session: Session, report: RecordCheck) -> None:
     from venture.proposals.models import Attachment
 
     table = Attachment.__tablename__
-    events = _events(session, ["proposal.attachment_added", "proposal.attachment_removed"])
-    uploaded: dict[int, AuditEvent] = {}
-    removed: dict[int, AuditEvent] = {}
-    for history in events.values():
-        for event in history:
-            target = uploaded if event.action == "proposal.attachment_added" else removed
-            if isinstance(event.data.get("attachment"), int):
-                target[event.data["attachment"]] = event
+    uploaded, removed = _uploads(session, "proposal.attachment_added", "proposal.attachment_removed", "attachment")
     seen = set()
     for row in session.scalars(select(Attachment).order_by(Attachment.id)).yield_per(500):
         seen.add(row.id)
         report.checked += 1
         event = uploaded.get(row.id)
+        listed = report.version_files.get(row.id)
         if event is None:
             report.bad(table, row.id, "no audit entry recorded this upload")
-            continue
-        if event.object_id != row.proposal_id or event.data.get("sha256") != row.sha256 or (
+        elif event.object_id != row.proposal_id or event.data.get("sha256") != row.sha256 or (
                 "size" in event.data and event.data["size"] != row.size):
             report.bad(table, row.id, f"the digest, size or proposal differs from audit entry {event.seq}")
-            continue
-        listed = report.version_files.get(row.id)
-        if listed is not None and listed[0] != row.sha256:
+        elif listed is not None and listed[0] != row.sha256:
             report.bad(table, row.id, f"the digest differs from the one submitted with {listed[1]}")
-            continue
-        if row.id in removed and row.removed_at is None:
-            report.bad(table, row.id, f"audit entry {removed[row.id].seq} removed this file, but it is back")
-            continue
-        if has_app_context():
-            problem = _file_problem(storage, row.stored_name, row.sha256)
-            if problem:
-                report.bad(table, row.id, f"the file “{row.filename}” {problem}")
-    for attachment_id, event in sorted(uploaded.items()):
-        if attachment_id not in seen:
-            report.gone(table, f"attachment {attachment_id} of proposal {event.object_id} (SHA-256 "
-                               f"{event.data.get('sha256')}), uploaded in audit entry {event.seq}")
+        elif problem := _stored_file_problem(row, removed):
+            report.bad(table, row.id, problem)
+    _name_gone_uploads(report, table, uploaded, seen, "attachment", "proposal")
 
 
 def _report_files(session: Session, report: RecordCheck) -> None:
     """Photos, documents and receipts of funded projects' reports, re-hashed like attachments."""
     from venture.projects.models import ReportFile
-    from venture.proposals import storage
 
     table = ReportFile.__tablename__
-    added: dict[int, AuditEvent] = {}
-    removed: dict[int, AuditEvent] = {}
-    for history in _events(session, ["report.file_added", "report.file_removed"]).values():
-        for event in history:
-            if isinstance(event.data.get("file"), int):
-                (added if event.action == "report.file_added" else removed)[event.data["file"]] = event
+    added, removed = _uploads(session, "report.file_added", "report.file_removed", "file")
     seen = set()
     for row in session.scalars(select(ReportFile).order_by(ReportFile.id)).yield_per(500):
         seen.add(row.id)
@@ -625,16 +633,9 @@ def _report_files(session: Session, report: RecordCheck) -> None:
         elif (event.object_id != row.milestone_id or event.data.get("sha256") != row.sha256
               or event.data.get("size") != row.size):
             report.bad(table, row.id, f"the digest, size or milestone differs from audit entry {event.seq}")
-        elif row.id in removed and row.removed_at is None:
-            report.bad(table, row.id, f"audit entry {removed[row.id].seq} removed this file, but it is back")
-        elif has_app_context():
-            problem = _file_problem(storage, row.stored_name, row.sha256)
-            if problem:
-                report.bad(table, row.id, f"the file “{row.filename}” {problem}")
-    for file_id, event in sorted(added.items()):
-        if file_id not in seen:
-            report.gone(table, f"report file {file_id} of milestone {event.object_id} (SHA-256 "
-                               f"{event.data.get('sha256')}), uploaded in audit entry {event.seq}")
+        elif problem := _stored_file_problem(row, removed):
+            report.bad(table, row.id, problem)
+    _name_gone_uploads(report, table, added, seen, "report file", "milestone")
 
 
 # The published rules ---------------------------------------------------------------------------
