@@ -402,7 +402,7 @@ def submit(session: Session, actor: User, proposal: Proposal, *, confirmed_warni
         conflicts.rederive(session, actor, "proposal.submitted", groups=[proposal.group_id])
     for membership in proposal.group.memberships:
         if membership.user.email:
-            mail.queue(session, membership.user.email, "receipt", membership.user.locale,
+            mail.queue(session, membership.user.email, "receipt", membership.user.locale, membership.user.timezone,
                        proposal=proposal, version=version, call=call)
     return version
 
