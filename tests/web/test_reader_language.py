@@ -90,3 +90,27 @@ def test_the_projects_export_writes_days_and_words_in_the_readers_language(app, 
         assert re.search(r"[\u4e00-\u9fff]", rows[1][3]), f"the stage is a word, translated: {rows[1][3]}"
     else:
         assert rows[0][:3] == ["Number", "Project", "Group"] and rows[1][3].isascii()
+
+
+def test_user_text_in_another_language_than_the_page_carries_lang(app, client):
+    from tests.builders import make_body, make_call, make_group
+    from tests.conftest import make_user
+    from tests.web.test_showcase import make_proposal
+    from venture.calls.models import Phase
+
+    for email in ("owner@example.org", "other@example.org", "org@example.org"):
+        make_user(app, email)
+    call = make_call(app, make_body(app, "org@example.org"), Phase.OPEN)
+    chinese = make_proposal(app, call, "owner@example.org", make_group(app, "owner@example.org", name="互助队"),
+                            title="邻里菜园")
+    english = make_proposal(app, call, "other@example.org", make_group(app, "other@example.org", name="Neighbours"),
+                            title="Neighbourhood garden", index=1)
+
+    listing = client.get("/showcase", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert re.search(r'<h2 class="card-title" lang="zh-CN"><a [^>]*>邻里菜园</a>', listing)
+    assert re.search(r'<h2 class="card-title"><a [^>]*>Neighbourhood garden</a>', listing), "same as the page"
+    page = client.get(f"/proposals/{chinese}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<h1 id="proposal-title" lang="zh-CN">邻里菜园</h1>' in page
+    page = client.get(f"/proposals/{english}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert '<h1 id="proposal-title" lang="en">Neighbourhood garden</h1>' in page
+    assert '<p class="lead" lang="zh-CN">' not in page, "a Chinese summary on a Chinese page needs no lang"
