@@ -218,9 +218,10 @@ def _require_editable(proposal: Proposal, now: datetime) -> None:
 
 
 def _when(moment: datetime) -> str:
+    """A deadline in a refusal: the moment and, once, its zone."""
     from venture.web import format_moment
 
-    return format_moment(moment, "medium")
+    return format_moment(moment, "full")
 
 
 def _refuse_barred(session: Session, call: Call, group: Group, now: datetime) -> None:
