@@ -114,3 +114,26 @@ def test_user_text_in_another_language_than_the_page_carries_lang(app, client):
     page = client.get(f"/proposals/{english}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert '<h1 id="proposal-title" lang="en">Neighbourhood garden</h1>' in page
     assert '<p class="lead" lang="zh-CN">' not in page, "a Chinese summary on a Chinese page needs no lang"
+
+
+def _levels(page):
+    return [int(level) for level in re.findall(r"<h([1-6])[\s>]", page)]
+
+
+def test_headings_in_user_text_stay_below_the_pages_own(app, client):
+    from tests.builders import make_body, make_call
+    from tests.conftest import make_user
+    from venture.calls.models import Call, Phase
+    from venture.core.sanitize import render_markdown
+
+    make_user(app, "org@example.org")
+    call = make_call(app, make_body(app, "org@example.org"), Phase.OPEN)
+    with app.app_context():
+        db.session.execute(update(Call).where(Call.id == call).values(
+            text_html=render_markdown("# 总则\n\n说明\n\n## 申报条件\n\n条件\n\n# 附则\n")))
+        db.session.commit()
+    page = client.get(f"/calls/{call}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    part = page[page.index('id="text-title"'):]
+    assert "<h3>总则</h3>" in part and "<h4>申报条件</h4>" in part, "# under the h2 section is an h3"
+    levels = _levels(page)
+    assert levels[0] == 1 and all(after <= before + 1 for before, after in zip(levels, levels[1:])), levels
