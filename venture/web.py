@@ -25,11 +25,12 @@ from flask import (
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from venture import permissions
-from venture.core import l10n, numbers, sanitize
+from venture.core import l10n, numbers, sanitize, text
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.l10n import lazy_gettext as _l
@@ -78,7 +79,7 @@ def init_app(app: Flask) -> None:
         display_timezone=select_timezone,
     )
     app.jinja_env.filters.update(datetime=format_moment, date=format_day, money=format_money,
-                                 safe_html=sanitize.safe, plain=numbers.plain)
+                                 safe_html=sanitize.safe, plain=numbers.plain, lang_attr=lang_attribute)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -133,11 +134,26 @@ def _other_languages() -> list[tuple[str, str]]:
 
 
 def format_moment(value: Any, format: str = "medium") -> str:
-    return l10n.format_datetime(value, format) if value is not None else ""
+    """The ``datetime`` filter: one way to write a moment (``venture.core.l10n.format_moment``)
+    whatever the format asked for; "full" adds the time zone once, for deadlines."""
+    return l10n.format_moment(value, with_zone=format == "full") if value is not None else ""
 
 
 def format_day(value: Any, format: str = "long") -> str:
-    return l10n.format_date(value, format) if value is not None else ""
+    """The ``date`` filter: one way to write a day (``venture.core.l10n.format_day``)."""
+    return l10n.format_day(value) if value is not None else ""
+
+
+def lang_attribute(value: Any) -> Markup:
+    """`` lang="en"`` for user-written text in another language than the page
+    (``{{ title|lang_attr }}`` inside the element's tag), else nothing."""
+    words = "" if value is None else str(value)
+    if isinstance(value, Markup):  # rendered user text: its tags are no words
+        words = re.sub(r"<[^>]*>", " ", words)
+    found = text.written_language(words)
+    if found is None or not has_request_context() or found == HTML_LANG[locale_code()]:
+        return Markup("")
+    return Markup(' lang="%s"') % found
 
 
 def format_money(fen: int | None) -> str:

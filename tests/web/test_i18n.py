@@ -95,10 +95,10 @@ def test_language_switch_is_on_every_page(client):
 def test_dates_and_money_are_formatted_for_the_locale(bare_app):
     moment = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)  # 00:30 on 2 March in Shanghai
     with force_locale("zh_CN"):
-        assert "2026年3月2日" in format_moment(moment)
+        assert format_moment(moment) == "2026年3月2日 00:30"
         assert format_money(1234567) == "¥12,345.67"
     with force_locale("en"):
-        assert "Mar 2, 2026" in format_moment(moment)
+        assert format_moment(moment) == "2 Mar 2026, 00:30"
         assert format_money(1234567) in {"CN¥12,345.67"}
 
 

@@ -78,7 +78,7 @@ def register(session: Session, email: str, display_name: str, password: str,
 def send_verification(session: Session, user: User) -> Any:
     token = _issue_token(session, user, "verify_email",
                          timedelta(hours=current_app.config["VERIFY_TOKEN_HOURS"]))
-    return mail.queue(session, user.email or "", "verify_email", user.locale, user=user, token=token)
+    return mail.queue(session, user.email or "", "verify_email", user.locale, user.timezone, user=user, token=token)
 
 
 def _issue_token(session: Session, user: User, purpose: str, lifetime: timedelta,
@@ -167,7 +167,7 @@ def authenticate(session: Session, email: str, password: str, address: str,
 def send_login_confirmation(session: Session, user: User) -> Any:
     token = _issue_token(session, user, "confirm_login",
                          timedelta(minutes=current_app.config["RESET_TOKEN_MINUTES"]))
-    return mail.queue(session, user.email or "", "confirm_login", user.locale, user=user, token=token)
+    return mail.queue(session, user.email or "", "confirm_login", user.locale, user.timezone, user=user, token=token)
 
 
 def confirm_login(session: Session, token: str) -> User:
@@ -242,7 +242,7 @@ def request_password_reset(session: Session, email: str, address: str, locale: s
         return mail.queue(session, email, "reset_unknown", locale, email=email)
     token = _issue_token(session, user, "reset_password",
                          timedelta(minutes=current_app.config["RESET_TOKEN_MINUTES"]))
-    return mail.queue(session, user.email or "", "reset_password", user.locale, user=user, token=token)
+    return mail.queue(session, user.email or "", "reset_password", user.locale, user.timezone, user=user, token=token)
 
 
 def reset_password(session: Session, token: str, password: str) -> User:
@@ -292,7 +292,7 @@ def request_email_change(session: Session, user: User, password: str, new_email:
         raise DomainError(_l("This is already your e-mail address."), field="new_email")
     token = _issue_token(session, user, "change_email", timedelta(hours=24), new_email=new_email)
     # Sent whether or not the address is taken; confirming then says so.
-    return mail.queue(session, new_email, "change_email", user.locale, user=user, token=token)
+    return mail.queue(session, new_email, "change_email", user.locale, user.timezone, user=user, token=token)
 
 
 def confirm_email_change(session: Session, token: str) -> User:
@@ -306,7 +306,7 @@ def confirm_email_change(session: Session, token: str) -> User:
     found.used_at = utcnow()
     user.email = found.new_email
     user.email_verified_at = utcnow()
-    mail.queue(session, old_email or "", "email_changed", user.locale, user=user)
+    mail.queue(session, old_email or "", "email_changed", user.locale, user.timezone, user=user)
     audit.record(session, user, "account.email_changed", user)
     session.flush()
     return user

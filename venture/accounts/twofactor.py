@@ -253,7 +253,7 @@ def confirm_enrolment(session: Session, user: User, code: str) -> list[str]:
     codes = _replace_recovery_codes(session, user)
     _end_other_sign_ins(session, user)
     audit.record(session, user, "account.2fa_enabled", user, recovery_codes=len(codes))
-    mail.queue(session, user.email or "", "two_factor_enabled", user.locale, user=user)
+    mail.queue(session, user.email or "", "two_factor_enabled", user.locale, user.timezone, user=user)
     session.flush()
     return codes
 
@@ -267,7 +267,7 @@ def disable(session: Session, user: User, password: str, code: str) -> None:
     used = check_second_factor(session, user, code)
     forget(session, user)
     audit.record(session, user, "account.2fa_disabled", user, confirmed_with=used)
-    mail.queue(session, user.email or "", "two_factor_disabled", user.locale, user=user)
+    mail.queue(session, user.email or "", "two_factor_disabled", user.locale, user.timezone, user=user)
     session.flush()
 
 
@@ -289,7 +289,7 @@ def reset(session: Session, user: User) -> None:
     both their phone and their recovery codes."""
     forget(session, user)
     audit.record(session, None, "account.2fa_disabled", user, confirmed_with="operator")
-    mail.queue(session, user.email or "", "two_factor_disabled", user.locale, user=user)
+    mail.queue(session, user.email or "", "two_factor_disabled", user.locale, user.timezone, user=user)
     session.flush()
 
 

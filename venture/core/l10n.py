@@ -10,8 +10,10 @@ per process; the output is Babel's own, character for character
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+from collections.abc import Iterator
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -23,7 +25,7 @@ from flask import Flask
 from flask.globals import _cv_app
 from flask_babel.speaklater import LazyString
 
-__all__ = ["format_date", "format_datetime", "format_money", "gettext", "install", "lazy_gettext",
+__all__ = ["force_timezone", "format_date", "format_datetime", "format_day", "format_moment", "format_money", "gettext", "install", "lazy_gettext",
            "lazy_ngettext", "ngettext", "parsed_locale", "translations"]
 
 
@@ -91,6 +93,24 @@ def _timezone() -> tzinfo:
     state = _babel_state()
     zone = state.__dict__.get("babel_tzinfo") if state is not None else None
     return zone or flask_babel.get_timezone()
+
+
+@contextlib.contextmanager
+def force_timezone(zone: str | None) -> Iterator[None]:
+    """Dates written inside are in ``zone`` (a recipient's, not the sender's);
+    None leaves the zone in force. The companion of ``flask_babel.force_locale``."""
+    from zoneinfo import ZoneInfo
+
+    state = flask_babel._get_current_context()  # noqa: SLF001
+    if zone is None or state is None:
+        yield
+        return
+    before = getattr(state, "babel_tzinfo", None)
+    state.babel_tzinfo = ZoneInfo(zone)
+    try:
+        yield
+    finally:
+        state.babel_tzinfo = before
 
 
 # Money ----------------------------------------------------------------------------------
@@ -242,6 +262,61 @@ def format_date(value: date | datetime, format: str = "long") -> str:
             value = value.replace(tzinfo=dates.UTC)
         value = value.astimezone(_timezone())
     return _render(pieces, value, locale_id)
+
+
+# The one way people read a moment or a day ------------------------------------------------
+# Chinese readers write 2026年12月23日 08:51: no seconds, no zone inside the
+# date. English: 23 Dec 2026, 08:51. The zone, where it matters (a deadline),
+# is said once after the moment: 北京时间 / Beijing time.
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_BEIJING = {"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Chungking", "PRC"}
+
+
+def _is_chinese() -> bool:
+    return _locale().language == "zh"
+
+
+def _local(value: date | datetime) -> date | datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dates.UTC)
+        return value.astimezone(_timezone())
+    return value
+
+
+def format_day(value: date | datetime) -> str:
+    """A day: 2026年12月23日 / 23 Dec 2026 (a moment as its day in the time zone in force)."""
+    day = _local(value)
+    if _is_chinese():
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def zone_name(moment: datetime | None = None) -> str:
+    """The time zone in force as people name it: 北京时间 / Beijing time, else UTC±hh:mm."""
+    zone = _timezone()
+    if str(zone) in _BEIJING:
+        return gettext("Beijing time")
+    if str(zone) in {"UTC", "Etc/UTC"}:
+        return "UTC"
+    offset = (moment or datetime.now(dates.UTC)).astimezone(zone).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def format_moment(value: datetime, with_zone: bool = False) -> str:
+    """A moment in the time zone in force: 2026年12月23日 08:51 / 23 Dec 2026, 08:51;
+    ``with_zone`` adds the zone once, after it: 2026年12月23日 08:51（北京时间）."""
+    moment = _local(value)
+    clock = f"{moment.hour:02d}:{moment.minute:02d}"
+    chinese = _is_chinese()
+    text = f"{format_day(moment)} {clock}" if chinese else f"{format_day(moment)}, {clock}"
+    if with_zone:
+        zone = zone_name(value if isinstance(value, datetime) else None)
+        text = f"{text}（{zone}）" if chinese else f"{text} ({zone})"
+    return text
 
 
 # gettext for Python code -------------------------------------------------------------------

@@ -35,3 +35,22 @@ def prose(value: str | None) -> str:
     """Text of several lines: invisible characters dropped, every kind of
     line break made a plain ``\\n``; tabs stay."""
     return _BREAK.sub("\n", _INVISIBLE.sub("", value or ""))
+
+
+# Which script a text is written in, so a screen reader can switch voice.
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_LATIN_WORD = re.compile("[A-Za-z\u00c0-\u024f]+")
+
+
+def written_language(value: str | None) -> str | None:
+    """"zh-CN" for text written mostly in Chinese characters, "en" for text
+    mostly in Latin letters, None when it cannot tell (digits, signs, nothing).
+    Each Chinese character weighs as much as a Latin word, so a Chinese title
+    with a Latin word or two (“社区 AI 课堂”) stays Chinese, and an English one
+    naming a place (“Meals for elders in 南山”) stays English."""
+    text = value or ""
+    han = len(_HAN.findall(text))
+    latin_words = len(_LATIN_WORD.findall(text))
+    if not han and not latin_words:
+        return None
+    return "zh-CN" if han >= latin_words else "en"

@@ -22,20 +22,24 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from venture.core import text
-from venture.core.timeutil import utcnow
+from venture.core import l10n, text
+from venture.core.timeutil import is_zone, utcnow
 from venture.mail.models import OutboxMail
 
 MAX_ATTEMPTS = 8
 
 
 def queue(session: Session, recipient: str, template: str, locale: str | None = None,
-          **context: Any) -> OutboxMail:
-    """Render ``templates/mail/<template>.txt`` in the recipient's language.
+          recipient_zone: str | None = None, **context: Any) -> OutboxMail:
+    """Render ``templates/mail/<template>.txt`` in the recipient's language and
+    time zone, never the sender's: subject, body, dates and every label passed
+    lazily (``lazy_gettext``) are written here, inside ``force_locale``.
+    Without a known zone of the recipient's, dates are in the site's zone.
 
     The template's first line is the subject; the rest is the body.
     """
-    with force_locale(locale or current_app.config["DEFAULT_LOCALE"]):
+    zone = recipient_zone if recipient_zone and is_zone(recipient_zone) else current_app.config["DEFAULT_TIMEZONE"]
+    with force_locale(locale or current_app.config["DEFAULT_LOCALE"]), l10n.force_timezone(zone):
         rendered = render_template(f"mail/{template}.txt", **context)
     subject, _, body = rendered.strip().partition("\n")
     mail = OutboxMail(recipient=recipient, subject=text.one_line(subject)[:200], body_text=body.strip() + "\n")

@@ -81,13 +81,13 @@ def notify_assigned(session: Session, member: PanelMember, count: int) -> None:
     """Tell a member they have proposals to review: a count, a date and a link; nothing about who applied."""
     user = member.expert.user
     if user.email and count > 0:
-        mail.queue(session, user.email, "review_assigned", user.locale, call=member.call, count=count)
+        mail.queue(session, user.email, "review_assigned", user.locale, user.timezone, call=member.call, count=count)
 
 
 def notify_organizers(session: Session, call: Call, template: str, **context: Any) -> None:
     for organizer in call.body.organizers:
         if organizer.user.email:
-            mail.queue(session, organizer.user.email, template, organizer.user.locale, call=call, **context)
+            mail.queue(session, organizer.user.email, template, organizer.user.locale, organizer.user.timezone, call=call, **context)
 
 
 @dataclass

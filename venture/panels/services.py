@@ -93,7 +93,7 @@ def pool_counts(candidates: list[drawing.Candidate]) -> dict[str, int]:
 def _invite(session: Session, member: PanelMember) -> None:
     user = member.expert.user
     if user.email:
-        mail.queue(session, user.email, "panel_invitation", user.locale, call=member.call, member=member)
+        mail.queue(session, user.email, "panel_invitation", user.locale, user.timezone, call=member.call, member=member)
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ def discard_draw(session: Session, actor: Any, record: PanelDraw, reason: str) -
     for member in drawn:
         user = member.expert.user
         if user.email and not user.is_deleted:
-            mail.queue(session, user.email, "panel_draw_discarded", user.locale, call=call)
+            mail.queue(session, user.email, "panel_draw_discarded", user.locale, user.timezone, call=call)
         session.delete(member)
     session.flush()
     audit.record(session, actor, "panel.draw_discarded", record, call=call.id, reason_sha256=_sha256(reason),

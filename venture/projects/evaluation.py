@@ -158,7 +158,7 @@ def invite_expert(session: Session, actor: Any, evaluation: Evaluation, expert: 
     evaluator = _add(session, actor, evaluation, expert.user_id, EvaluatorRole.INVITED, expert, organisation, now)
     user = expert.user
     if user.email and not user.is_deleted:
-        mail.queue(session, user.email, "project_evaluation_invitation", user.locale, evaluator=evaluator,
+        mail.queue(session, user.email, "project_evaluation_invitation", user.locale, user.timezone, evaluator=evaluator,
                    evaluation=evaluation, project=evaluation.project, name=user.public_name)
     return evaluator
 

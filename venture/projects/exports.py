@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response
 
 from venture.calls.models import Call
+from venture.core.l10n import format_day
 from venture.core.l10n import gettext as _
 from venture.core.money import fen_to_yuan
 from venture.projects.models import EvaluationStage, Project
@@ -31,11 +32,11 @@ def table(projects: list[Project], now: datetime) -> list[list[Any]]:
     for project in projects:
         s = summary(project, now)
         row: list[Any] = [project.number, project.title, project.group.name, project.stage.label,
-                          project.starts_on.isoformat() if project.starts_on else "",
-                          project.ends_on.isoformat() if project.ends_on else "",
+                          format_day(project.starts_on) if project.starts_on else "",
+                          format_day(project.ends_on) if project.ends_on else "",
                           fen_to_yuan(project.approved_fen), fen_to_yuan(project.paid_fen),
                           fen_to_yuan(project.cut_fen), fen_to_yuan(project.remaining_fen),
-                          f"{s.next_due.title} ({s.next_due.due_on.isoformat()})" if s.next_due else "",
+                          f"{s.next_due.title} ({format_day(s.next_due.due_on)})" if s.next_due else "",
                           len(s.overdue), len(s.waiting), len(s.releasable)]
         for stage in (EvaluationStage.MIDTERM, EvaluationStage.FINAL):
             evaluation = project.evaluation(stage)

@@ -116,7 +116,7 @@ def owners_of(project: Project) -> list[User]:
 def tell_owners(session: Session, project: Project, template: str, **context: Any) -> None:
     """Mail the group's owners, each in their own language."""
     for user in owners_of(project):
-        mail.queue(session, user.email, template, user.locale, project=project, call=project.call,
+        mail.queue(session, user.email, template, user.locale, user.timezone, project=project, call=project.call,
                    name=user.public_name, **context)
 
 

@@ -218,9 +218,10 @@ def _require_editable(proposal: Proposal, now: datetime) -> None:
 
 
 def _when(moment: datetime) -> str:
+    """A deadline in a refusal: the moment and, once, its zone."""
     from venture.web import format_moment
 
-    return format_moment(moment, "medium")
+    return format_moment(moment, "full")
 
 
 def _refuse_barred(session: Session, call: Call, group: Group, now: datetime) -> None:
@@ -402,7 +403,7 @@ def submit(session: Session, actor: User, proposal: Proposal, *, confirmed_warni
         conflicts.rederive(session, actor, "proposal.submitted", groups=[proposal.group_id])
     for membership in proposal.group.memberships:
         if membership.user.email:
-            mail.queue(session, membership.user.email, "receipt", membership.user.locale,
+            mail.queue(session, membership.user.email, "receipt", membership.user.locale, membership.user.timezone,
                        proposal=proposal, version=version, call=call)
     return version
 

@@ -33,7 +33,6 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from flask_babel import format_datetime
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -41,6 +40,7 @@ from venture.accounts.models import User
 from venture.audit import checkpoints
 from venture.audit import services as audit
 from venture.calls.models import Call, Phase
+from venture.core import l10n
 from venture.core.errors import DomainError
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.l10n import lazy_ngettext as _ln
@@ -591,17 +591,18 @@ def _tell_groups(session: Session, call: Call, content: Mapping[str, Any], templ
     if not lines:
         return
     owners = session.execute(
-        select(Proposal.id, User.email, User.locale)
+        select(Proposal.id, User.email, User.locale, User.timezone)
         .join(GroupMembership, GroupMembership.group_id == Proposal.group_id)
         .join(User, User.id == GroupMembership.user_id)
         .where(Proposal.id.in_(list(lines)), GroupMembership.role == MemberRole.OWNER,
                User.deleted_at.is_(None))
         .order_by(Proposal.id, User.id)).all()
-    for proposal_id, email, locale in owners:
+    for proposal_id, email, locale, zone in owners:
         if email:
             line = lines[proposal_id]
-            mail.queue(session, email, template, locale, call=call, line=line,
-                       outcome=outcome_label(line["outcome"]), total=len(lines))
+            # The label stays lazy: it is written in the recipient's language, not the organizer's.
+            mail.queue(session, email, template, locale, zone, call=call, line=line,
+                       outcome=OUTCOME_LABELS[funding.Outcome(line["outcome"])], total=len(lines))
 
 
 # Changing amounts and components ----------------------------------------------------------------
@@ -768,7 +769,7 @@ def finalise(session: Session, actor: User | None, call: Call, changes_reasons: 
         raise DomainError(_l("Only a result in public notice can be finalised."))
     if call.notice_ends_at is not None and now < call.notice_ends_at:
         raise DomainError(_l("The public notice runs until %(when)s; the result can be finalised after that.",
-                             when=format_datetime(call.notice_ends_at, "medium")))
+                             when=l10n.format_moment(call.notice_ends_at, with_zone=True)))
     proposed = record_of(session, call, ResultStage.PROPOSED)
     if proposed is None:
         raise DomainError(_l("This call has no proposed result to finalise."))

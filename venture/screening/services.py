@@ -129,8 +129,8 @@ def screen(session: Session, actor: User | None, proposal: Proposal, eligible: b
                  **{"from": old.value, "to": new.value})
     for owner in proposal.group.owners:
         if owner.email and not owner.is_deleted:
-            mail.queue(session, owner.email, "screening_decision", owner.locale, proposal=proposal, call=call,
-                       reversal=reversal)
+            mail.queue(session, owner.email, "screening_decision", owner.locale, owner.timezone,
+                       proposal=proposal, call=call, reversal=reversal)
     return True
 
 
