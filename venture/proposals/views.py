@@ -152,10 +152,9 @@ def edit(proposal_id: str) -> Any:
     if refused:
         # The text and the accepted files are saved (the lock version moves on
         # with them); the reader is told which files were not, and why.
+        named = "; ".join(_("“%(name)s” (%(reason)s)", name=name, reason=reason) for name, reason in refused)
         flash_at(_("Your text is saved, and so are the other files. Not accepted: %(files)s. "
-                   "Choose these files again once they are fixed.",
-                   files="; ".join(_("“%(name)s” (%(reason)s)", name=name, reason=reason)
-                                   for name, reason in refused)),
+                   "Choose these files again once they are fixed.", files=named),
                  "error", "proposals.edit", "attachments")
         return redirect(url_for("proposals.edit", proposal_id=proposal.id, _anchor="attachments"))
     if request.form.get("action") == "submit":
