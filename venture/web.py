@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from venture import permissions
-from venture.core import l10n, numbers, sanitize, text
+from venture.core import flashes, l10n, numbers, sanitize, text
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.l10n import lazy_gettext as _l
@@ -77,6 +77,8 @@ def init_app(app: Flask) -> None:
         other_languages=_other_languages,
         is_organizer=lambda: permissions.is_any_organizer(current_user),
         display_timezone=select_timezone,
+        flash_anchor=flashes.flash_anchor,
+        flashes_here=flashes.flashes_here,
     )
     app.jinja_env.filters.update(datetime=format_moment, date=format_day, money=format_money,
                                  safe_html=sanitize.safe, plain=numbers.plain, lang_attr=lang_attribute)

@@ -11,6 +11,8 @@
   var money = new Intl.NumberFormat(lang, { style: "currency", currency: "CNY" });
   var dirty = false;
   var saving = false;
+  var submitting = false;
+  var waitingSubmitter = null;  /* a Save pressed while an autosave was on its way */
 
   function number(input) {
     var value = parseFloat((input && input.value || "").replace(/,/g, ""));
@@ -107,7 +109,7 @@
   }
 
   function autosave() {
-    if (!dirty || saving || !autosaveUrl) { return; }
+    if (!dirty || saving || submitting || !autosaveUrl) { return; }
     saving = true;
     var body = new FormData();
     Array.prototype.forEach.call(form.elements, function (el) {
@@ -128,7 +130,17 @@
         say(data.message || "");
       })
       .catch(function () { dirty = true; })
-      .then(function () { saving = false; });
+      .then(function () {
+        saving = false;
+        /* Send the Save now, with the lock version the autosave just got:
+           never a conflict with one's own autosave. */
+        if (waitingSubmitter) {
+          var submitter = waitingSubmitter;
+          waitingSubmitter = null;
+          if (form.requestSubmit) { form.requestSubmit(submitter === form ? undefined : submitter); }
+          else { form.submit(); }
+        }
+      });
   }
 
   form.addEventListener("input", function (event) {
@@ -138,7 +150,16 @@
       updateTotals();
     }
   });
-  form.addEventListener("submit", function () { keepLocalCopy(); });
+  form.addEventListener("submit", function (event) {
+    keepLocalCopy();
+    if (saving) {
+      event.preventDefault();
+      waitingSubmitter = event.submitter || form;
+      return;
+    }
+    submitting = true;
+  });
+  window.addEventListener("pageshow", function () { submitting = false; });
   offerLocalCopy();
   updateTotals();
   window.setInterval(autosave, 20000);

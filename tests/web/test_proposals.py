@@ -178,17 +178,55 @@ def test_a_cross_site_post_to_the_editor_is_refused_not_stashed(app, world):
 def test_attachments_are_checked_from_content(app, world):
     owner = world["owner"]
     renamed = save(owner, world["proposal"], ("file_a1", "budget.pdf", b"MZ\x90\x00 not a pdf at all"))
-    assert renamed.status_code == 422
-    page = renamed.get_data(as_text=True)
-    assert 'value="邻里菜园"' in page, "the rest of the form is kept"
-    assert 'class="field-error"' in page
+    assert renamed.status_code == 302 and renamed.location.endswith("#attachments")
+    assert "budget.pdf" in owner.get(renamed.location, headers=EN).get_data(as_text=True)
     mismatch = save(owner, world["proposal"], ("file_a1", "photo.pdf", png_bytes()))
-    assert mismatch.status_code == 422
+    assert mismatch.status_code == 302
     with app.app_context():
-        assert db.session.scalar(select(Attachment.id)) is None
-    assert the_proposal(app, world["proposal"]).title == "", "a refused file saves nothing"
+        assert db.session.scalar(select(Attachment.id)) is None, "a refused file is not kept"
     ok = save(owner, world["proposal"], ("file_other", "现场照片.png", png_bytes()))
     assert ok.status_code == 302
+
+
+def test_a_refused_file_keeps_the_text_and_the_other_files_and_says_so(app, world):
+    owner = world["owner"]
+    before = int(lock_version(owner, world["proposal"]))
+    data = draft(str(before), title="新标题")
+    data["file_a1"] = (io.BytesIO(b"MZ\x90\x00 not a pdf at all"), "budget.pdf")
+    data["file_other"] = (io.BytesIO(png_bytes()), "现场照片.png")
+    response = owner.submit(f"/proposals/{world['proposal']}/edit", data, content_type="multipart/form-data",
+                            headers=EN)
+    assert response.status_code == 302
+    proposal = the_proposal(app, world["proposal"])
+    assert proposal.title == "新标题", "the text is saved"
+    assert [a.filename for a in proposal.current_attachments] == ["现场照片.png"], "the good file is kept"
+    page = owner.get(response.location, headers=EN).get_data(as_text=True)
+    message = page.index("Your text is saved, and so are the other files")
+    assert "“budget.pdf”" in page[message:message + 400], "the refused file is named, with why"
+    assert page.index('id="attachments"') < message, "the message is shown where the reader lands"
+    after = int(re.search(r'name="lock_version" type="hidden" value="(\d+)"', page).group(1))
+    assert after > before, "the editor holds the new lock version"
+    # The next save and the next autosave are not conflicts with oneself.
+    autosaved = owner.submit(f"/proposals/{world['proposal']}/autosave", draft(str(after), title="再改"))
+    assert autosaved.status_code == 200 and autosaved.json["status"] == "saved"
+    again = owner.submit(f"/proposals/{world['proposal']}/edit", draft(str(autosaved.json["lock_version"])),
+                         content_type="multipart/form-data")
+    assert again.status_code == 302
+
+
+def test_a_confirmation_after_a_jump_is_shown_at_the_anchor(app, world):
+    owner = world["owner"]
+    assert save(owner, world["proposal"], ("file_other", "现场照片.png", png_bytes())).status_code == 302
+    with app.app_context():
+        attachment = db.session.scalar(select(Attachment.id))
+    response = owner.submit(f"/proposals/{world['proposal']}/attachments/{attachment}/public", {"public": "1"},
+                            headers=EN)
+    assert response.location.endswith("#attachments")
+    page = owner.get(response.location, headers=EN).get_data(as_text=True)
+    assert page.count("The file is shown on the public page.") == 1
+    assert page.index('id="attachments"') < page.index("The file is shown on the public page.")
+    # Only once: the next page does not repeat it, and shows its own messages at the top.
+    assert "The file is shown on the public page." not in owner.get(response.location).get_data(as_text=True)
 
 
 def noise_png(width: int, seed: int) -> bytes:
@@ -207,11 +245,11 @@ def noise_png(width: int, seed: int) -> bytes:
 def test_size_limits_per_file_and_per_proposal(app, world):
     owner = world["owner"]
     big = save(owner, world["proposal"], ("file_other", "big.png", noise_png(40, 1)))
-    assert big.status_code == 422
+    assert big.status_code == 302 and "big.png" in owner.get(big.location, headers=EN).get_data(as_text=True)
     assert save(owner, world["proposal"], ("file_other", "a.png", noise_png(23, 2))).status_code == 302
     second = save(owner, world["proposal"], ("file_other", "b.png", noise_png(23, 3)))
-    assert second.status_code == 422
-    assert "add up to" in second.get_data(as_text=True)
+    assert second.status_code == 302
+    assert "add up to" in owner.get(second.location, headers=EN).get_data(as_text=True)
 
 
 def test_attachment_download_is_access_checked_with_safe_headers(app, world):
@@ -284,7 +322,15 @@ def test_withdraw_and_resubmit_before_closing(app, world):
     ready(app, world)
     owner = world["owner"]
     owner.submit(f"/proposals/{world['proposal']}/submit", {"confirm_warnings": "y"})
-    assert owner.submit(f"/proposals/{world['proposal']}/withdraw").status_code == 302
+    edit = owner.get(f"/proposals/{world['proposal']}/edit").get_data(as_text=True)
+    assert f'href="/proposals/{world["proposal"]}/withdraw"' in edit, "the editor links to the confirmation"
+    asking = owner.get(f"/proposals/{world['proposal']}/withdraw", headers=EN)
+    assert asking.status_code == 200 and "Yes, withdraw the proposal" in asking.get_data(as_text=True)
+    assert the_proposal(app, world["proposal"]).status is ProposalStatus.SUBMITTED, "asking changes nothing"
+    unconfirmed = owner.submit(f"/proposals/{world['proposal']}/withdraw")
+    assert unconfirmed.status_code == 422
+    assert the_proposal(app, world["proposal"]).status is ProposalStatus.SUBMITTED
+    assert owner.submit(f"/proposals/{world['proposal']}/withdraw", {"confirm": "1"}).status_code == 302
     assert the_proposal(app, world["proposal"]).status is ProposalStatus.WITHDRAWN
     save(owner, world["proposal"], title="重新提交")
     owner.submit(f"/proposals/{world['proposal']}/submit", {"confirm_warnings": "y"})
@@ -301,7 +347,7 @@ def test_after_the_closing_time_nothing_changes(app, world):
     assert edit.status_code == 409 and "Nothing can be changed" in edit.get_data(as_text=True)
     submit = owner.submit(f"/proposals/{world['proposal']}/submit", {"confirm_warnings": "y"}, headers=EN)
     assert submit.status_code == 422
-    withdraw = owner.submit(f"/proposals/{world['proposal']}/withdraw", headers=EN)
+    withdraw = owner.submit(f"/proposals/{world['proposal']}/withdraw", {"confirm": "1"}, headers=EN)
     after = the_proposal(app, world["proposal"])
     assert after.status is ProposalStatus.SUBMITTED and after.title == before.title
     assert len(after.versions) == 1

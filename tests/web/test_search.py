@@ -422,7 +422,7 @@ def test_a_withdrawal_through_the_site_leaves_the_index_at_once(app):
     assert find(app, "萤火虫") == [("proposal", proposal)]
     owner = Client(app, app.response_class, use_cookies=True)
     login(owner, "owner@example.org")
-    assert owner.submit(f"/proposals/{proposal}/withdraw").status_code == 302
+    assert owner.submit(f"/proposals/{proposal}/withdraw", {"confirm": "1"}).status_code == 302
     assert find(app, "萤火虫") == []
     assert not [d for d in _stored(app) if d["doc_key"] == f"proposal:{proposal}"]
     with app.app_context():
@@ -461,7 +461,7 @@ def test_a_locked_writer_does_not_fail_the_request(app):
     with app.app_context():
         held = get_index().writer(timeout=0)
     try:
-        assert owner.submit(f"/proposals/{proposal}/withdraw").status_code == 302
+        assert owner.submit(f"/proposals/{proposal}/withdraw", {"confirm": "1"}).status_code == 302
         with app.app_context():
             assert db.session.scalar(select(func.count(SearchQueue.id))) == 1
         assert find(app, "萤火虫") == []  # the index lags; the database check hides it anyway
@@ -503,7 +503,7 @@ def test_an_unusable_index_never_fails_a_change_and_the_search_page_says_so(app,
     proposal = _proposal(app, call, owner="owner@example.org")
     owner = Client(app, app.response_class, use_cookies=True)
     login(owner, "owner@example.org")
-    assert owner.submit(f"/proposals/{proposal}/withdraw").status_code == 302
+    assert owner.submit(f"/proposals/{proposal}/withdraw", {"confirm": "1"}).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count(SearchQueue.id))) == 2  # kept for later
     response = owner.get("/search?q=菜园", headers={"Accept-Language": "en"})

@@ -17,7 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from venture.calls.models import Call
 from venture.core import numbers
@@ -167,3 +167,9 @@ def fill_from(form: ProposalForm, proposal: Proposal) -> None:
 class SubmitForm(FlaskForm):
     confirm_warnings = BooleanField(_l("I have checked the warnings above and my proposal does not "
                                        "reveal who we are."))
+
+
+class WithdrawForm(FlaskForm):
+    """The confirmation page's form: only its button, which sends ``confirm``, withdraws."""
+
+    confirm = HiddenField(default="1", validators=[InputRequired()])

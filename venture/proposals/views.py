@@ -25,6 +25,7 @@ from werkzeug.exceptions import NotFound
 
 from venture import permissions
 from venture.core.errors import DomainError
+from venture.core.flashes import flash_at
 from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.timeutil import utcnow
@@ -138,17 +139,7 @@ def edit(proposal_id: str) -> Any:
             attachment = next((a for a in proposal.current_attachments if str(a.id) == remove), None)
             if attachment is not None:
                 services.remove_attachment(db.session, current_user, attachment)
-        for slot, field in form.file_fields():
-            upload = field.data
-            if upload is not None and getattr(upload, "filename", ""):
-                try:
-                    services.add_attachment(db.session, current_user, proposal, slot, upload.filename,
-                                            upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1))
-                except DomainError as error:
-                    field.errors = [*field.errors, str(error.message)]
-                    flash(_("Nothing was saved: a file could not be accepted. Your text is still in "
-                            "the form; choose the file again."), "error")
-                    return _render_editor(proposal, form, 422)
+        refused = _add_uploads(proposal, form)
     except services.EditConflict:
         return _conflict(proposal, form)
     except StaleDataError:
@@ -158,10 +149,33 @@ def edit(proposal_id: str) -> Any:
     except DomainError as error:
         flash(str(error.message), "error")
         return _render_editor(proposal, form, 409)
+    if refused:
+        # The text and the accepted files are saved (the lock version moves on
+        # with them); the reader is told which files were not, and why.
+        named = "; ".join(_("“%(name)s” (%(reason)s)", name=name, reason=reason) for name, reason in refused)
+        flash_at(_("Your text is saved, and so are the other files. Not accepted: %(files)s. "
+                   "Choose these files again once they are fixed.", files=named),
+                 "error", "proposals.edit", "attachments")
+        return redirect(url_for("proposals.edit", proposal_id=proposal.id, _anchor="attachments"))
     if request.form.get("action") == "submit":
         return redirect(url_for("proposals.submit", proposal_id=proposal.id))
     flash(_("Your draft is saved."), "success")
     return redirect(url_for("proposals.edit", proposal_id=proposal.id))
+
+
+def _add_uploads(proposal: Proposal, form: forms.ProposalForm) -> list[tuple[str, str]]:
+    """Add every file picked in the editor; the refused ones, with why, are returned."""
+    refused = []
+    for slot, field in form.file_fields():
+        upload = field.data
+        if upload is not None and getattr(upload, "filename", ""):
+            try:
+                # A refusal comes before anything changes: nothing to undo.
+                services.add_attachment(db.session, current_user, proposal, slot, upload.filename,
+                                        upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1))
+            except DomainError as error:
+                refused.append((upload.filename, str(error.message)))
+    return refused
 
 
 def _conflict(proposal: Proposal, form: forms.ProposalForm) -> Any:
@@ -263,17 +277,23 @@ def _kind_label(kind: str) -> str:
             "handle": _("messaging account")}.get(kind, kind)
 
 
-@bp.route("/proposals/<proposal_id>/withdraw", methods=["POST"])
+@bp.route("/proposals/<proposal_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(proposal_id: str) -> Any:
+    """Withdrawing asks first: the page explains what it means, and only the
+    confirming button (with its ``confirm`` field) withdraws."""
     proposal = load_or_404(Proposal, proposal_id, "proposal:edit")
-    try:
-        services.withdraw(db.session, current_user, proposal)
-    except DomainError as error:
-        flash(str(error.message), "error")
-    else:
-        flash(_("Your proposal is withdrawn. You can submit it again until the call closes."), "success")
-    return redirect(url_for("proposals.mine"))
+    form = forms.WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            services.withdraw(db.session, current_user, proposal)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Your proposal is withdrawn. You can submit it again until the call closes."), "success")
+        return redirect(url_for("proposals.mine"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("proposals/withdraw.html", proposal=proposal, call=proposal.call, form=form), status
 
 
 def _version(proposal_id: str, version_no: str) -> ProposalVersion:
@@ -356,6 +376,6 @@ def attachment_visibility(proposal_id: str, attachment_id: str) -> Any:
     if attachment is None:
         raise NotFound()
     services.set_attachment_public(db.session, current_user, attachment, request.form.get("public") == "1")
-    flash(_("The file is shown on the public page.") if attachment.is_public
-          else _("The file is no longer shown on the public page."), "success")
+    flash_at(_("The file is shown on the public page.") if attachment.is_public
+             else _("The file is no longer shown on the public page."), "success", "proposals.edit", "attachments")
     return redirect(url_for("proposals.edit", proposal_id=proposal.id, _anchor="attachments"))
