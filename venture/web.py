@@ -31,6 +31,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from venture import permissions
 from venture.core import l10n, numbers, sanitize
 from venture.core.errors import DomainError
+from venture.core.formatting import format_day, format_money, format_moment  # noqa: F401 (used by templates and views)
 from venture.core.l10n import gettext as _
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts
@@ -130,20 +131,6 @@ def _other_languages() -> list[tuple[str, str]]:
     names = {"zh_CN": "中文", "en": "English"}
     current = locale_code()
     return [(code, names[code]) for code in current_app.config["LANGUAGES"] if code != current]
-
-
-def format_moment(value: Any, format: str = "medium") -> str:
-    return l10n.format_datetime(value, format) if value is not None else ""
-
-
-def format_day(value: Any, format: str = "long") -> str:
-    return l10n.format_date(value, format) if value is not None else ""
-
-
-def format_money(fen: int | None) -> str:
-    if fen is None:
-        return ""
-    return l10n.format_money(fen)
 
 
 # Sign-in -----------------------------------------------------------------------

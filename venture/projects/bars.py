@@ -26,7 +26,7 @@ def active_bar(session: Session, body_id: int, group_id: int, now: datetime | No
 
 
 def _day(bar: ParticipationBar) -> str:
-    from venture.web import format_day
+    from venture.core.formatting import format_day
 
     return format_day(bar.last_day, "long")
 

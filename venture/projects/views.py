@@ -69,7 +69,7 @@ def iso_day(value: str | None) -> str:
     """A date kept as ISO text (in an agreement's content) as the reader's language writes it."""
     from datetime import date
 
-    from venture.web import format_day
+    from venture.core.formatting import format_day
 
     try:
         return format_day(date.fromisoformat(str(value))) if value else ""

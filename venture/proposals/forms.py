@@ -87,7 +87,7 @@ class ProposalForm(FlaskForm):
         if any(line.unit_cost.errors or line.quantity.errors for line in lines):
             return
         if sum(line.subtotal_fen() or 0 for line in lines) > MAX_BUDGET_TOTAL_FEN:
-            from venture.web import format_money
+            from venture.core.formatting import format_money
 
             raise ValidationError(_l("The budget adds up to more than %(max)s. Check the unit costs and quantities.",
                                      max=format_money(MAX_BUDGET_TOTAL_FEN)))

@@ -113,7 +113,7 @@ def budget_problems(call: Call, lines: list[BudgetLine] | list[dict[str, Any]]) 
                                                        "quantity above zero.", n=index + 1)))
     total = sum(line.subtotal_fen for line in parsed)
     if total < call.min_grant_fen or total > call.max_grant_fen:
-        from venture.web import format_money
+        from venture.core.formatting import format_money
 
         found.append(Problem("budget", _l("The budget total is %(total)s; this call funds between "
                                           "%(low)s and %(high)s.", total=format_money(total),
@@ -218,7 +218,7 @@ def _require_editable(proposal: Proposal, now: datetime) -> None:
 
 
 def _when(moment: datetime) -> str:
-    from venture.web import format_moment
+    from venture.core.formatting import format_moment
 
     return format_moment(moment, "medium")
 

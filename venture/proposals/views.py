@@ -194,7 +194,7 @@ def autosave(proposal_id: str) -> Any:
 
 
 def _time_now() -> str:
-    from venture.web import format_moment
+    from venture.core.formatting import format_moment
 
     return format_moment(utcnow(), "short")
 

@@ -201,6 +201,6 @@ def finalise(call_id: str) -> Any:
 
 
 def _when(call: Call) -> str:
-    from venture.web import format_moment
+    from venture.core.formatting import format_moment
 
     return format_moment(call.notice_ends_at, "medium") if call.notice_ends_at else ""

@@ -136,7 +136,7 @@ def screen(session: Session, actor: User | None, proposal: Proposal, eligible: b
 
 def condition_checks(proposal: Proposal) -> list[Check]:
     """The submitted version against the call's published conditions."""
-    from venture.web import format_money
+    from venture.core.formatting import format_money
 
     call = proposal.call
     latest = proposal.latest_version
