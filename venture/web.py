@@ -29,9 +29,9 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from venture import permissions
-from venture.core import l10n, numbers, sanitize
+from venture.core import numbers, sanitize
 from venture.core.errors import DomainError
-from venture.core.formatting import format_day, format_money, format_moment  # noqa: F401 (used by templates and views)
+from venture.core.formatting import format_day, format_moment, format_money  # noqa: F401 (used by templates and views)
 from venture.core.l10n import gettext as _
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.ratelimit import TooManyAttempts
@@ -228,21 +228,6 @@ def _http_error(error: HTTPException) -> Any:
 
 
 def _csrf_error(error: CSRFError) -> Any:
-    if request.method == "POST" and request.endpoint == "proposals.edit" and request.view_args:
-        # A browser session lost mid-draft: keep the text rather than refuse it.
-        # Only for a browser that opened the editor before (it carries our
-        # SameSite cookie); a cross-site post never does.
-        from venture.proposals.views import BROWSER_COOKIE, stash_and_login
-
-        if request.cookies.get(BROWSER_COOKIE):
-            return stash_and_login(str(request.view_args.get("proposal_id", "")))
-    if request.method == "POST" and request.endpoint == "review.assignment" and request.view_args:
-        # The same for a reviewer's score sheet.
-        from venture.proposals.views import BROWSER_COOKIE
-        from venture.review.views import stash_and_login as stash_review
-
-        if request.cookies.get(BROWSER_COOKIE):
-            return stash_review(str(request.view_args.get("assignment_id", "")))
     return render_error(400, _("This form has expired or was not sent from this site. "
                                "Go back, reload the page and send it again; "
                                "what you typed is usually still in the form when you go back."))

@@ -33,10 +33,10 @@ from venture.extensions import db
 from venture.groups import services as groups
 from venture.proposals import face, files, forms, services, storage
 from venture.proposals.models import Attachment, Proposal, ProposalVersion
+from venture.stash import BROWSER_COOKIE, STASH_MAX_CHARS, _set_browser_cookie, keep_on_expiry
 from venture.web import client_address, load, load_or_404
 
 bp = Blueprint("proposals", __name__)
-BROWSER_COOKIE = "venture_browser"
 
 
 def slot_title(call: Any, slot: str | None) -> str:
@@ -46,7 +46,6 @@ def slot_title(call: Any, slot: str | None) -> str:
 
 bp.add_app_template_global(face.attachment_name, "attachment_name")
 bp.add_app_template_global(slot_title, "slot_title")
-STASH_MAX_CHARS = 400_000
 
 
 # Dashboard ---------------------------------------------------------------------------------
@@ -90,6 +89,9 @@ def stash_and_login(proposal_id: str) -> Response:
     return response
 
 
+keep_on_expiry(bp, "proposals.edit", "proposal_id", stash_and_login)
+
+
 def _render_editor(proposal: Proposal, form: forms.ProposalForm, status: int = 200,
                    conflict: bool = False, restored: bool = False) -> Any:
     response = make_response(render_template("proposals/edit.html", proposal=proposal, call=proposal.call, form=form,
@@ -100,11 +102,6 @@ def _render_editor(proposal: Proposal, form: forms.ProposalForm, status: int = 2
     if not request.cookies.get(BROWSER_COOKIE):
         _set_browser_cookie(response, secrets.token_urlsafe(24))
     return response
-
-
-def _set_browser_cookie(response: Response, value: str) -> None:
-    response.set_cookie(BROWSER_COOKIE, value, max_age=30 * 86400, httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
 
 
 @bp.route("/proposals/<proposal_id>/edit", methods=["GET", "POST"])

@@ -20,9 +20,9 @@ from venture.core.ratelimit import TooManyAttempts, limiter
 from venture.core.tokens import new_token
 from venture.extensions import db
 from venture.proposals import files, storage
-from venture.proposals.views import BROWSER_COOKIE, STASH_MAX_CHARS, _set_browser_cookie
 from venture.review import forms, scoring, services
 from venture.review.models import Assignment
+from venture.stash import BROWSER_COOKIE, STASH_MAX_CHARS, _set_browser_cookie, keep_on_expiry
 from venture.web import client_address, load, load_or_404
 
 bp = Blueprint("review", __name__)
@@ -78,6 +78,9 @@ def stash_and_login(assignment_id: str) -> Response:
     response = redirect(url_for("accounts.login", next=target))
     _set_browser_cookie(response, browser)
     return response
+
+
+keep_on_expiry(bp, "review.assignment", "assignment_id", stash_and_login)
 
 
 def _render(assignment: Assignment, form: forms.ReviewForm | None, status: int = 200, conflict: bool = False,
