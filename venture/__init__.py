@@ -10,11 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-class ConfigurationError(RuntimeError):
-    pass
+from venture.core.site import ROOT, ConfigurationError, site_url  # noqa: F401 (the package's public names)
 
 
 class Venture(Flask):
@@ -36,11 +32,6 @@ class Venture(Flask):
             return site_url(self, path)
         return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
                                _external=_external, **values)
-
-
-def site_url(app: Flask, path: str = "") -> str:
-    """An absolute address on this site: ``BASE_URL`` and a path."""
-    return str(app.config["BASE_URL"]).rstrip("/") + path
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

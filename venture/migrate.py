@@ -5,7 +5,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from venture import ROOT
+from venture.core.site import ROOT
 
 
 def alembic_config(engine: Engine) -> Config:

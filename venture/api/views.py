@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException, NotFound
 
-from venture import site_url
 from venture.api import openapi, serialise
 from venture.calls.models import Call, Phase
+from venture.core.site import site_url
 from venture.core.timeutil import utcnow
 from venture.extensions import db
 from venture.panels import public as panels_public

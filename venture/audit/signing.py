@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m venture.audit.signing [PATH]``: create the key file once (no app needed)."""
     from flask import Config
 
-    from venture import ROOT
+    from venture.core.site import ROOT
 
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-h", "--help"):

@@ -215,11 +215,11 @@ def store_kind(config: Mapping[str, Any]) -> str:
     if not kind:
         kind = "redis" if config.get("REDIS_URL") else "database"
     if kind not in KINDS:
-        from venture import ConfigurationError
+        from venture.core.site import ConfigurationError
 
         raise ConfigurationError(f"RATE_LIMIT_STORE must be one of {', '.join(KINDS)}, not {kind!r}")
     if kind == "redis" and not config.get("REDIS_URL"):
-        from venture import ConfigurationError
+        from venture.core.site import ConfigurationError
 
         raise ConfigurationError("RATE_LIMIT_STORE=redis needs REDIS_URL")
     return kind
@@ -228,7 +228,7 @@ def store_kind(config: Mapping[str, Any]) -> str:
 def refuse_per_process(config: Mapping[str, Any], workers: int) -> None:
     """Refuse to serve with several processes that would each count for themselves."""
     if workers > 1 and store_kind(config) == "memory":
-        from venture import ConfigurationError
+        from venture.core.site import ConfigurationError
 
         raise ConfigurationError(
             f"{workers} workers with RATE_LIMIT_STORE=memory would each count attempts for themselves "

@@ -16,11 +16,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from venture import ROOT, permissions
+from venture import permissions
 from venture.calls.models import Call
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts
+from venture.core.site import ROOT
 from venture.core.timeutil import utcnow
 from venture.extensions import db
 from venture.panels import public as panels_public
