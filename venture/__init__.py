@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from venture.groups.views import bp as groups
     from venture.invitations.views import bp as invitations
     from venture.pages.views import bp as pages
+    from venture.panels import progress_views  # noqa: F401 (the progress dashboard's routes join panels)
     from venture.panels.views import bp as panels
     from venture.proposals.views import bp as proposals
     from venture.results.views import bp as results
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     # feedback) and the open data API.
     from venture.api.views import bp as api
     from venture.audit.views import bp as transparency
+    from venture.projects import api as _project_api  # noqa: F401 (funded projects' routes join the API)
     from venture.results.public_views import bp as results_public
 
     app.register_blueprint(results_public)

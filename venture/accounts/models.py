@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,9 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from venture.core.l10n import lazy_gettext as _l
 from venture.core.models import Base
 from venture.core.timeutil import utcnow
-
-if TYPE_CHECKING:
-    from venture.groups.models import GroupMembership
 
 
 class User(Base):
@@ -43,7 +39,7 @@ class User(Base):
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
 
-    memberships: Mapped[list[GroupMembership]] = relationship(
+    memberships: Mapped[list[GroupMembership]] = relationship(  # noqa: F821 (groups.models builds on this one)
         back_populates="user", cascade="all, delete-orphan"
     )
 

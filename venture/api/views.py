@@ -125,6 +125,3 @@ def checkpoints() -> Any:
 def openapi_document() -> Any:
     return jsonify(openapi.document(site_url(current_app, request.script_root)))  # never the Host header
 
-
-# Funded projects add their routes to this blueprint (same headers and error answers).
-from venture.projects import api as _project_api  # noqa: E402,F401

@@ -437,6 +437,3 @@ def withdraw(member_id: str) -> Any:
         return _render_panel(member.call, 422)
     return _render_member(member, 422, withdraw_form=form)
 
-
-# The organizer's progress dashboard and reminders live in their own module.
-from venture.panels import progress_views  # noqa: E402,F401
