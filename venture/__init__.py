@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api, url_prefix="/api/v1")
 
     # Funded projects: agreements, reports, tranches, evaluations, bars.
+    from venture.projects import access as _project_access  # noqa: F401 (its rules join venture.permissions)
     from venture.projects.views import bp as projects
 
     app.register_blueprint(projects)

@@ -530,7 +530,7 @@ def assignment_open(member: Any, assignment: Any, conflicted: bool) -> bool:
 
 def _assignment_is_mine(user: Any, assignment: Any) -> bool:
     """The member's own assignment, open to them (see ``assignment_open``)."""
-    from venture.panels.conflicts import conflicted_now
+    from venture.panels.ties import conflicted_now
 
     member = assignment.member
     if not _own_member(user, member):
@@ -605,7 +605,3 @@ def _proposal_feedback(user: Any, proposal: Any) -> bool:
     # The membership query last: a list of proposals asks this for every row.
     return (proposal.version_count > 0 and proposal.call.phase is Phase.PUBLISHED
             and _is_member(user, proposal.group_id))
-
-
-# Funded projects: their rules live with their domain and are registered here, in the one table.
-from venture.projects import access as _project_access  # noqa: E402,F401

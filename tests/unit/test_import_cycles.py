@@ -12,8 +12,6 @@ PACKAGE = Path(__file__).resolve().parents[2] / "venture"
 # must leave it, a new one fails).
 KNOWN = {
     frozenset({"venture.calls.services", "venture.projects.bars", "venture.screening.services"}),
-    frozenset({"venture.panels.conflicts", "venture.panels.recusal", "venture.permissions",
-               "venture.projects.access"}),
     frozenset({"venture.accounts.twofactor_views", "venture.accounts.views"}),
     frozenset({"venture.api.openapi", "venture.projects.openapi"}),
 }

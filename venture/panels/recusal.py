@@ -105,7 +105,7 @@ def declare(session: Session, actor: Any, call: Call, group_ids: Iterable[int], 
     """An organizer's declaration of their ties with the call's applicant
     groups, or that they have none. May be made again to add ties; nothing is
     taken back."""
-    from venture.panels.conflicts import applicant_groups
+    from venture.panels.ties import applicant_groups
 
     if call.phase not in TIE_PHASES:
         raise DomainError(_l("Ties are declared from the opening of the call until its result is final."))
