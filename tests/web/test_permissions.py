@@ -262,7 +262,7 @@ def _object(action, ids):
     return None
 
 
-def test_every_rule_is_in_the_matrix():
+def test_every_rule_is_in_the_matrix(app):
     assert set(EXPECTED) == set(permissions.RULES)
 
 
