@@ -116,16 +116,16 @@ def load(session: Session, only_if_empty: bool = True) -> bool:
                 user=users[handle], role=MemberRole.OWNER if index == 0 else MemberRole.MEMBER))
         session.add(group)
     session.flush()
-    from venture import demo_calls
+    from venture.demo import calls as demo_calls
 
     own_groups = [g for g in session.scalars(select(Group).order_by(Group.id))][:4]
     demo_calls.load(session, bureau, users["organizer"], password_hash, [own_groups[0], own_groups[2]])
     demo_calls.load_showcase(session, users["organizer"],
                              [users[h] for h in ("resident", "resident2", "resident3", "reviewer4")])
-    from venture import demo_review
+    from venture.demo import review as demo_review
 
     demo_review.load(session, users["organizer"], bureau, users)
-    from venture import demo_projects
+    from venture.demo import projects as demo_projects
 
     demo_projects.load(session, users["organizer"], users)
     audit.record(session, None, "demo.loaded", object_type="site", object_id=None)

@@ -60,7 +60,7 @@ def _png() -> bytes:
 
 
 def _file(session: Session, owner: User, milestone: object, spending: dict[int, int], when: datetime) -> None:
-    from venture.demo_calls import _pdf
+    from venture.demo.calls import _pdf
 
     pdf = _pdf()
     services.add_report_file(session, owner, milestone, FilePurpose.PHOTO, "活动照片.png", _png(), public=True,

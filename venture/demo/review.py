@@ -162,7 +162,7 @@ def review_stage(session: Session, organizer: User, call: Call, users: dict[str,
 
 def _past_call(session: Session, organizer: User, body: OrganizingBody, title: str, closed_days_ago: int,
                groups: list[Group], rng: random.Random) -> Call:
-    from venture.demo_calls import DISTRICTS, THEMES_ML, _draft, _pdf
+    from venture.demo.calls import DISTRICTS, THEMES_ML, _draft, _pdf
 
     now = utcnow()
     closes = now - timedelta(days=closed_days_ago)
