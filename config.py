@@ -121,6 +121,11 @@ INVITATION_DAYS = _int("INVITATION_DAYS", 14)
 
 # Number of trusted reverse proxies in front of the app (for the client address).
 PROXY_COUNT = _int("PROXY_COUNT", 0)
+# A header the front proxy sets to the moment a request reached it (seconds
+# since the epoch, e.g. nginx `proxy_set_header X-Request-Start "t=${msec}";`).
+# Deadlines are then judged by it; empty: by the moment the request reached
+# the app. Set it only when the proxy always sets it and strips clients' own.
+TRUSTED_ARRIVAL_HEADER = os.environ.get("TRUSTED_ARRIVAL_HEADER", "")
 
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from venture import permissions
-from venture.core import l10n, numbers, sanitize
+from venture.core import arrival, l10n, numbers, sanitize
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.l10n import lazy_gettext as _l
@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
     login_manager.anonymous_user = permissions.Anonymous
     login_manager.user_loader(_load_user)
 
+    app.before_request(arrival.capture)  # first: the moment the request reached us
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.after_request(_security_headers)

@@ -120,6 +120,9 @@ class Call(Base):
     max_grant_fen: Mapped[int]
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
+    # A published grace period: a submission that reached the server up to
+    # this many minutes after the closing time is still accepted.
+    grace_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     # [{"key": "need", "title": "需求分析"}, ...] and [{"key": "budget-sheet", "title": "..."}]
     sections: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
@@ -154,14 +157,21 @@ class Call(Base):
         back_populates="call", cascade="all, delete-orphan", order_by="Criterion.position")
 
     # Derived ----------------------------------------------------------------
+    @property
+    def accepts_until(self) -> datetime:
+        """The last moment a submission may reach the server: the closing time
+        plus the published grace period."""
+        return self.closes_at + timedelta(minutes=self.grace_minutes or 0)
+
     def is_accepting(self, now: datetime) -> bool:
-        """Submissions are accepted between opening and closing, by the server clock."""
-        return self.phase is Phase.OPEN and self.opens_at <= now < self.closes_at
+        """Submissions are accepted between opening and closing (plus the
+        grace period), judged by when the request reached the server."""
+        return self.phase is Phase.OPEN and self.opens_at <= now < self.accepts_until
 
     def effective_phase(self, now: datetime) -> Phase:
         """The phase as the clock has it: an open call past its closing time
-        is closed even before anyone records the move."""
-        if self.phase is Phase.OPEN and now >= self.closes_at:
+        (and grace period) is closed even before anyone records the move."""
+        if self.phase is Phase.OPEN and now >= self.accepts_until:
             return Phase.CLOSED
         return self.phase
 

@@ -65,6 +65,10 @@ class CallRules:
     component_label: str = ""
     disagreement_threshold: Decimal = Decimal(20)
     tie_criterion_position: int | None = None
+    grace_minutes: int = 0  # a published grace period after the closing time
+
+
+MAX_GRACE_MINUTES = 120
 
 
 def rules_problems(rules: CallRules) -> list[DomainError]:
@@ -82,6 +86,9 @@ def rules_problems(rules: CallRules) -> list[DomainError]:
         found.append(DomainError(_l("The call must open before it closes."), "closes_at"))
     if not rules.sections:
         found.append(DomainError(_l("A proposal needs at least one section."), "sections"))
+    if not 0 <= rules.grace_minutes <= MAX_GRACE_MINUTES:
+        found.append(DomainError(_l("The grace period is between 0 and %(most)d minutes.",
+                                    most=MAX_GRACE_MINUTES), "grace_minutes"))
     found.extend(_method_problems(rules))
     keys = [s["key"] for s in rules.sections] + [a["key"] for a in rules.required_attachments]
     if len(set(keys)) != len(keys):
@@ -198,6 +205,7 @@ def _frozen_changes(call: Call, rules: CallRules) -> list[str]:
                             (rules.component_label or "").strip() if rules.component_weight else ""),
         "disagreement_threshold": (Decimal(call.disagreement_threshold), Decimal(rules.disagreement_threshold)),
         "tie_criterion_position": (call.tie_criterion_position, rules.tie_criterion_position),
+        "grace_minutes": (call.grace_minutes or 0, rules.grace_minutes or 0),
         "criteria": ([(c.name, c.weight, Decimal(c.max_points), c.guidance) for c in call.criteria],
                      [(c.name, c.weight, Decimal(c.max_points), c.guidance) for c in rules.criteria]),
     }
@@ -226,6 +234,7 @@ def _apply_rules(call: Call, rules: CallRules) -> None:
     call.component_label = (rules.component_label or "").strip() if rules.component_weight else ""
     call.disagreement_threshold = Decimal(rules.disagreement_threshold)
     call.tie_criterion_position = rules.tie_criterion_position
+    call.grace_minutes = int(rules.grace_minutes or 0)
 
 
 def _replace_criteria(call: Call, specs: list[CriterionSpec]) -> None:
@@ -262,7 +271,7 @@ def published_rules(call: Call) -> dict[str, Any]:
     the row later). The texts may still be clarified and the closing time
     extended, so the texts are not here and the closing time is checked
     against its audited extensions."""
-    return {
+    rules: dict[str, Any] = {
         "kind": call.kind.value,
         "themes": list(call.themes or []), "districts": list(call.districts or []),
         "allow_registered": bool(call.allow_registered), "allow_grassroots": bool(call.allow_grassroots),
@@ -285,6 +294,9 @@ def published_rules(call: Call) -> dict[str, Any]:
                       "max_points": _two_places(c.max_points), "guidance": c.guidance or ""}
                      for c in sorted(call.criteria, key=lambda c: c.position)],
     }
+    if call.grace_minutes:  # absent when none, so rules frozen before grace periods existed still match
+        rules["grace_minutes"] = int(call.grace_minutes)
+    return rules
 
 
 def rules_fingerprint(rules: dict[str, Any]) -> str:

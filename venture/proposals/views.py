@@ -24,6 +24,7 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.exceptions import NotFound
 
 from venture import permissions
+from venture.core import arrival
 from venture.core.errors import DomainError
 from venture.core.l10n import gettext as _
 from venture.core.ratelimit import TooManyAttempts, limiter
@@ -209,8 +210,10 @@ def submit(proposal_id: str) -> Any:
     status = 200
     if form.validate_on_submit():
         try:
+            # Judged by when the request reached the server, not when a worker got to it.
             version = services.submit(db.session, current_user, proposal,
-                                      confirmed_warnings=bool(form.confirm_warnings.data))
+                                      confirmed_warnings=bool(form.confirm_warnings.data),
+                                      now=arrival.arrived_at())
         except DomainError as error:
             flash(str(error.message), "error")
             status = 422
