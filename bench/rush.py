@@ -4,10 +4,16 @@
              complete draft and its file, and a signed-in browser session per
              group (a login_sessions row and a session cookie, as a log-in
              would make); writes the plan (cookies, CSRF tokens) to a file
+    deadline sets the call's closing time to a moment (seconds since the
+             epoch), so that the window straddles it
     fire     from its own process, sends every submission to the server
-             within the window; prints receipts, errors and latencies
+             within the window (from --start-at, seconds since the epoch);
+             prints receipts, errors and latencies, and with --closes-at how
+             many left the client before the closing time and were refused
     verify   checks the database: every accepted submission has one version
-             with a unique receipt number, no gaps, a true fingerprint
+             with a unique receipt number, no gaps, a true fingerprint; with
+             --closes-at, how many were accepted with an arrival at or after
+             the closing time (late accepted: must be 0)
 
 prepare and verify use the application (DATABASE_URL, SECRET_KEY and
 UPLOAD_FOLDER as the server has them); fire only speaks HTTP to 127.0.0.1.
@@ -124,17 +130,36 @@ def prepare(count: int, plan_path: Path) -> None:
     print(json.dumps({"call_id": call_id, "drafts": len(plan)}))
 
 
-def fire(port: int, plan_path: Path, window: float, timeout: float) -> dict[str, Any]:
+def deadline(plan_path: Path, closes_at: float) -> None:
+    from datetime import UTC, datetime
+
+    from venture import create_app
+    from venture.calls.models import Call
+    from venture.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        call = db.session.get(Call, json.loads(plan_path.read_text())["call_id"])
+        call.closes_at = datetime.fromtimestamp(closes_at, UTC)
+        db.session.commit()
+    print(json.dumps({"closes_at": closes_at}))
+
+
+def fire(port: int, plan_path: Path, window: float, timeout: float, start_at: float | None = None,
+         closes_at: float | None = None) -> dict[str, Any]:
     plan = json.loads(plan_path.read_text())["submissions"]
     results: list[tuple[int, float, str]] = []
+    sent_before_close: list[bool] = []
     lock = threading.Lock()
-    start_at = time.monotonic() + 0.5
+    start_wall = start_at if start_at is not None else time.time() + 0.5
     spacing = window / max(1, len(plan))
 
     def submit(index: int, item: dict[str, Any]) -> None:
-        time.sleep(max(0.0, start_at + index * spacing - time.monotonic()))
+        time.sleep(max(0.0, start_wall + index * spacing - time.time()))
         body = urlencode({"csrf_token": item["csrf"], "confirm_warnings": "y"})
         connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        connection.connect()
+        sent_at = time.time()  # the request leaves the client now
         started = time.perf_counter()
         try:
             connection.request("POST", f"/proposals/{item['proposal_id']}/submit", body=body, headers={
@@ -148,6 +173,7 @@ def fire(port: int, plan_path: Path, window: float, timeout: float) -> dict[str,
             connection.close()
         with lock:
             results.append(outcome)
+            sent_before_close.append(closes_at is not None and sent_at < closes_at)
 
     threads = [threading.Thread(target=submit, args=(i, item), daemon=True) for i, item in enumerate(plan)]
     began = time.monotonic()
@@ -161,13 +187,19 @@ def fire(port: int, plan_path: Path, window: float, timeout: float) -> dict[str,
     statuses: dict[str, int] = {}
     for status, _latency, _where in results:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
+    early = [r for r, before in zip(results, sent_before_close, strict=True) if before]
+    early_refused = sum(1 for r in early if not (r[0] == 302 and "/receipt" in r[2]))
     return {"submissions": len(plan), "answered": len(results), "receipts": len(receipts),
+            "sent_before_close": len(early) if closes_at is not None else None,
+            "sent_before_close_refused": early_refused if closes_at is not None else None,
             "errors": len(plan) - len(receipts), "statuses": statuses, "window_s": window,
             "elapsed_s": round(elapsed, 2), "p50_ms": percentile(latencies, 50) * 1000,
             "p95_ms": percentile(latencies, 95) * 1000, "max_ms": max(latencies, default=0) * 1000}
 
 
-def verify(plan_path: Path) -> dict[str, Any]:
+def verify(plan_path: Path, closes_at: float | None = None) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
     from sqlalchemy import select
 
     from venture import create_app
@@ -182,7 +214,13 @@ def verify(plan_path: Path) -> dict[str, Any]:
         submitted = [p for p in proposals if p.status is ProposalStatus.SUBMITTED]
         numbers = sorted(int(p.number.rsplit("-", 1)[1]) for p in submitted if p.number)
         versions = [v for p in submitted for v in p.versions]
-        return {"drafts": len(proposals), "submitted": len(submitted), "versions": len(versions),
+        timing: dict[str, Any] = {}
+        if closes_at is not None:
+            close = datetime.fromtimestamp(closes_at, UTC).replace(tzinfo=None)
+            arrivals = [v.submitted_at.replace(tzinfo=None) for v in versions]
+            timing = {"accepted_before_close": sum(1 for a in arrivals if a < close),
+                      "late_accepted": sum(1 for a in arrivals if a >= close)}
+        return {**timing,"drafts": len(proposals), "submitted": len(submitted), "versions": len(versions),
                 "numbers_unique": len(set(numbers)) == len(numbers),
                 "numbers_contiguous": numbers == list(range(numbers[0], numbers[0] + len(numbers))) if numbers else True,
                 "fingerprints_true": all(v.fingerprint == fingerprint(v.content) for v in versions)}
@@ -199,15 +237,24 @@ def main() -> None:
     shoot.add_argument("--plan", type=Path, required=True)
     shoot.add_argument("--window", type=float, default=5.0, help="seconds over which to spread the submissions")
     shoot.add_argument("--timeout", type=float, default=30.0)
+    shoot.add_argument("--start-at", type=float, default=None, help="seconds since the epoch")
+    shoot.add_argument("--closes-at", type=float, default=None, help="the call's closing time, for the count")
+    close = commands.add_parser("deadline")
+    close.add_argument("--plan", type=Path, required=True)
+    close.add_argument("--closes-at", type=float, required=True, help="seconds since the epoch")
     check = commands.add_parser("verify")
     check.add_argument("--plan", type=Path, required=True)
+    check.add_argument("--closes-at", type=float, default=None)
     args = parser.parse_args()
     if args.command == "prepare":
         prepare(min(args.count, 1000), args.plan)
     elif args.command == "fire":
-        print(json.dumps(fire(args.port, args.plan, min(args.window, 10.0), min(args.timeout, 60.0))))
+        print(json.dumps(fire(args.port, args.plan, min(args.window, 10.0), min(args.timeout, 60.0),
+                              args.start_at, args.closes_at)))
+    elif args.command == "deadline":
+        deadline(args.plan, args.closes_at)
     else:
-        print(json.dumps(verify(args.plan)))
+        print(json.dumps(verify(args.plan, args.closes_at)))
 
 
 if __name__ == "__main__":

@@ -147,3 +147,31 @@ def test_parse_stamp_units():
     assert arrival.parse_stamp("1700000000500").timestamp() == 1700000000.5  # milliseconds
     assert arrival.parse_stamp("1700000000500000").timestamp() == 1700000000.5  # microseconds
     assert arrival.parse_stamp("") is None
+
+
+def test_the_grace_period_is_a_published_rule_frozen_at_opening(app):
+    from tests.builders import rules
+    from venture.calls import services as calls
+    from venture.core.errors import DomainError
+
+    make_user(app, "org@example.org")
+    body = make_body(app, "org@example.org")
+    call_id = make_call(app, body, Phase.OPEN, grace_minutes=10)
+    with app.app_context():
+        call = db.session.get(Call, call_id)
+        published = calls.published_rules(call)
+        assert published["grace_minutes"] == 10
+        assert call.accepts_until == call.closes_at + timedelta(minutes=10)
+        changed = rules(grace_minutes=30, opens_at=call.opens_at, closes_at=call.closes_at)
+        with pytest.raises(DomainError) as refused:
+            calls.update_call(db.session, None, call, changed)
+        assert refused.value.field == "grace_minutes"
+
+
+def test_a_grace_period_beyond_the_limit_is_refused():
+    from tests.builders import rules
+    from venture.calls import services as calls
+
+    problems = calls.rules_problems(rules(grace_minutes=calls.MAX_GRACE_MINUTES + 1))
+    assert any(p.field == "grace_minutes" for p in problems)
+    assert not any(p.field == "grace_minutes" for p in calls.rules_problems(rules(grace_minutes=5)))

@@ -91,6 +91,10 @@ class CallForm(FlaskForm):
                                   validators=[InputRequired(_l("Enter a date and time.")), moment_in_range])
     closes_at = DateTimeLocalField(_l("Closes at"), format="%Y-%m-%dT%H:%M",
                                    validators=[InputRequired(_l("Enter a date and time.")), moment_in_range])
+    grace_minutes = IntegerField(_l("Grace period after closing (minutes)"), default=0,
+                                 validators=[Optional(), NumberRange(min=0, max=120)],
+                                 description=_l("Published with the call: submissions that reach the server this "
+                                                "long after the closing time are still accepted. 0 for none."))
     sections = TextAreaField(_l("Sections of a proposal"), validators=[max_length(3000)], filters=[plain],
                              render_kw={"rows": 7},
                              description=_l("One per line. Left empty, the usual sections for the kind of call are used."))
@@ -164,6 +168,7 @@ class CallForm(FlaskForm):
         self.max_grant.data = fen_to_yuan(call.max_grant_fen)
         self.opens_at.data = utc_to_local(call.opens_at, call.timezone)
         self.closes_at.data = utc_to_local(call.closes_at, call.timezone)
+        self.grace_minutes.data = call.grace_minutes or 0
         self.sections.data = "\n".join(s["title"] for s in call.sections)
         self.required_attachments.data = "\n".join(a["title"] for a in call.required_attachments)
         while len(self.criteria.entries) < max(RUBRIC_ROWS, len(call.criteria)):
@@ -194,6 +199,7 @@ class CallForm(FlaskForm):
             total_budget_fen=yuan_to_fen(self.total_budget.data), min_grant_fen=yuan_to_fen(self.min_grant.data),
             max_grant_fen=yuan_to_fen(self.max_grant.data),
             opens_at=local_to_utc(self.opens_at.data, zone), closes_at=local_to_utc(self.closes_at.data, zone),
+            grace_minutes=self.grace_minutes.data or 0,
             timezone=zone, sections=sections, required_attachments=attachments,
             reviewers_per_proposal=self.reviewers_per_proposal.data,
             min_fundable_score=Decimal(self.min_fundable_score.data), notice_days=self.notice_days.data,
