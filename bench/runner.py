@@ -466,7 +466,13 @@ def deadline_rush(args: argparse.Namespace) -> dict[str, Any] | None:
                     "--plan", str(plan)], env, timeout=900)
         if done.returncode:
             raise RuntimeError(done.stdout)
-        with Server("app-rush", ["venture:create_app()"], env, args.workers) as server:
+        rush_env = dict(env)
+        if args.rush_threads > 1:
+            # Threads take each request as it comes, so its arrival is noted while
+            # others wait on the database; sync workers leave it in the kernel's queue.
+            rush_env["GUNICORN_CMD_ARGS"] = (f"--worker-class venture.arrival_worker.ArrivalThreadWorker "
+                                             f"--threads {args.rush_threads}")
+        with Server("app-rush", ["venture:create_app()"], rush_env, args.workers) as server:
             server_info = probe(env)
             # The call closes in the middle of the window: half the submissions leave before it.
             start_at = time.time() + 3.0
@@ -487,7 +493,9 @@ def deadline_rush(args: argparse.Namespace) -> dict[str, Any] | None:
                        "--closes-at", f"{closes_at:.6f}"], env)
         result["verify"] = json.loads(checked.stdout.strip().splitlines()[-1]) if not checked.returncode \
             else {"error": checked.stdout[-500:]}
-        result["database"] = f"PostgreSQL {server_info.get('server_version')}, small data set + the rush call"
+        result["database"] = (f"PostgreSQL {server_info.get('server_version')}, small data set + the rush call, "
+                              + (f"threaded workers noting each accept × {args.rush_threads} threads" if args.rush_threads > 1
+                                 else "sync workers"))
         return result
     finally:
         plan.unlink(missing_ok=True)
@@ -668,6 +676,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--no-rush", action="store_true", help="skip the deadline rush on PostgreSQL")
     parser.add_argument("--rush-count", type=int, default=200)
     parser.add_argument("--rush-window", type=float, default=0.5)
+    parser.add_argument("--rush-threads", type=int, default=1,
+                        help="serve the rush with gunicorn's gthread workers, this many threads each (1: sync)")
     parser.add_argument("--rush-only", action="store_true", help="run the deadline rush alone and print it")
     parser.add_argument("--no-rebuild", action="store_true",
                         help="do not rebuild (and time) the search index; search uses the index as it is")

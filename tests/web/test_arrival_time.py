@@ -175,3 +175,15 @@ def test_a_grace_period_beyond_the_limit_is_refused():
     problems = calls.rules_problems(rules(grace_minutes=calls.MAX_GRACE_MINUTES + 1))
     assert any(p.field == "grace_minutes" for p in problems)
     assert not any(p.field == "grace_minutes" for p in calls.rules_problems(rules(grace_minutes=5)))
+
+
+def test_the_moment_the_worker_accepted_the_connection_counts(app):
+    """venture.arrival_worker notes when a connection was accepted; a request
+    handled later is judged by that moment."""
+    client, proposal_id, closes_at = _ready(app, closed_ago=timedelta(seconds=30))
+    arrival.note_accepted((closes_at - timedelta(seconds=1)).timestamp())
+    try:
+        assert _submit(client, proposal_id).status_code == 302
+    finally:
+        arrival.note_accepted(None)
+    assert _stored(app, proposal_id).status is ProposalStatus.SUBMITTED

@@ -13,6 +13,7 @@ what clients send.
 """
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, g, has_request_context, request
@@ -43,10 +44,24 @@ def parse_stamp(value: str) -> datetime | None:
         return None
 
 
+_accepted = threading.local()
+
+
+def note_accepted(moment: float | None) -> None:
+    """The moment (seconds since the epoch) the server accepted the connection
+    of the request this thread is about to handle (``venture.arrival_worker``)."""
+    _accepted.moment = moment
+
+
 def capture() -> None:
     """Note the request's arrival (a ``before_request`` hook)."""
     started = utcnow()
     g.arrived_at = started
+    accepted = getattr(_accepted, "moment", None)
+    if accepted is not None:
+        moment = datetime.fromtimestamp(accepted, UTC)
+        if started - MAX_PROXY_LEAD <= moment <= started:
+            g.arrived_at = moment
     header = current_app.config.get("TRUSTED_ARRIVAL_HEADER") or ""
     if header and (value := request.headers.get(header)):
         stamp = parse_stamp(value)
