@@ -475,12 +475,12 @@ def deadline_rush(args: argparse.Namespace) -> dict[str, Any] | None:
         with Server("app-rush", ["venture:create_app()"], rush_env, args.workers) as server:
             server_info = probe(env)
             # The call closes in the middle of the window: half the submissions leave before it.
-            start_at = time.time() + 3.0
-            closes_at = start_at + args.rush_window / 2
             done = run([str(BIN / "python"), str(BENCH / "rush.py"), "deadline", "--plan", str(plan),
-                        "--closes-at", f"{closes_at:.6f}"], env, timeout=120)
+                        "--closes-in", "3"], env, timeout=120)
             if done.returncode:
                 raise RuntimeError(done.stdout)
+            closes_at = json.loads(done.stdout.strip().splitlines()[-1])["closes_at"]
+            start_at = closes_at - args.rush_window / 2
             log(f"deadline rush: {args.rush_count} submissions within {args.rush_window:g} s, "
                 "the call closing half-way")
             fired = run([str(BIN / "python"), str(BENCH / "rush.py"), "fire", "--port", str(server.port),

@@ -130,7 +130,7 @@ def prepare(count: int, plan_path: Path) -> None:
     print(json.dumps({"call_id": call_id, "drafts": len(plan)}))
 
 
-def deadline(plan_path: Path, closes_at: float) -> None:
+def deadline(plan_path: Path, closes_in: float) -> None:
     from datetime import UTC, datetime
 
     from venture import create_app
@@ -140,6 +140,7 @@ def deadline(plan_path: Path, closes_at: float) -> None:
     app = create_app()
     with app.app_context():
         call = db.session.get(Call, json.loads(plan_path.read_text())["call_id"])
+        closes_at = time.time() + closes_in  # from now, once the application is loaded
         call.closes_at = datetime.fromtimestamp(closes_at, UTC)
         db.session.commit()
     print(json.dumps({"closes_at": closes_at}))
@@ -241,7 +242,7 @@ def main() -> None:
     shoot.add_argument("--closes-at", type=float, default=None, help="the call's closing time, for the count")
     close = commands.add_parser("deadline")
     close.add_argument("--plan", type=Path, required=True)
-    close.add_argument("--closes-at", type=float, required=True, help="seconds since the epoch")
+    close.add_argument("--closes-in", type=float, required=True, help="seconds from now; prints the moment")
     check = commands.add_parser("verify")
     check.add_argument("--plan", type=Path, required=True)
     check.add_argument("--closes-at", type=float, default=None)
@@ -252,7 +253,7 @@ def main() -> None:
         print(json.dumps(fire(args.port, args.plan, min(args.window, 10.0), min(args.timeout, 60.0),
                               args.start_at, args.closes_at)))
     elif args.command == "deadline":
-        deadline(args.plan, args.closes_at)
+        deadline(args.plan, args.closes_in)
     else:
         print(json.dumps(verify(args.plan, args.closes_at)))
 
