@@ -68,6 +68,23 @@ MAIL_SMTP_STARTTLS = _flag("MAIL_SMTP_STARTTLS", True)
 MAIL_SMTP_TIMEOUT = _int("MAIL_SMTP_TIMEOUT", 10)
 MAIL_FROM = os.environ.get("MAIL_FROM", "Venture <no-reply@venture.local>")
 
+# Background work (mail, search updates, the clock tick): "inline" (the
+# default: a request delivers its mail and updates the index after its commit,
+# cron runs `mail send`, `search sync` and `calls tick`) or "worker" (requests
+# only queue; `flask --app venture worker run` processes do the work).
+BACKGROUND_WORK = os.environ.get("BACKGROUND_WORK", "inline")
+WORKER_MAIL_SECONDS = _int("WORKER_MAIL_SECONDS", 5)
+WORKER_SEARCH_SECONDS = _int("WORKER_SEARCH_SECONDS", 2)
+WORKER_TICK_SECONDS = _int("WORKER_TICK_SECONDS", 60)
+
+# Where uploads are stored: "local" (UPLOAD_FOLDER, the default) or "s3"
+# (an S3-compatible object store shared by every server).
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # empty: AWS itself
+S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+S3_PREFIX = os.environ.get("S3_PREFIX", "uploads/")
+
 # The address links in e-mails point to.
 BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:" + os.environ.get("PORT", "5000"))
 

@@ -249,8 +249,9 @@ def init_app(app: Flask) -> None:
     from venture.bench.cli import bench_cli
     from venture.panels.cli import panels_cli
     from venture.search.cli import search_cli
+    from venture.worker import worker_cli
 
     for group in (db_cli, admin_cli, mail_cli, audit_cli, calls_cli, bench_cli, search_cli, backup_cli,
-                  panels_cli):
+                  panels_cli, worker_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo)

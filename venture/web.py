@@ -171,6 +171,9 @@ def _finish_request(response: Response) -> Response:
     if session is not None:
         if request.method not in SAFE_METHODS and response.status_code < 400:
             session.commit()
+            if current_app.config.get("BACKGROUND_WORK") == "worker":  # a worker picks the rows up
+                response.headers["X-Request-Id"] = g.get("request_id", "")
+                return response
             queued = [mail.id for mail in g.get("mail_to_deliver", []) if mail.id is not None]
             if queued:
                 _deliver_after_commit(queued)

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from venture.core import text
@@ -74,20 +74,50 @@ def _send(message: EmailMessage, mail: OutboxMail) -> None:
         smtp.send_message(message)
 
 
-def deliver_pending(session: Session, limit: int = 100, ids: list[int] | None = None) -> tuple[int, int]:
-    """Send due mail; return (sent, failed). Commits after each message."""
+# How long a claimed message stays invisible to other workers while it is sent.
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+def _due(now: Any) -> Any:
+    return (OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None),
+            OutboxMail.attempts < MAX_ATTEMPTS, OutboxMail.next_attempt_at <= now)
+
+
+def claim(session: Session, limit: int = 100, ids: list[int] | None = None) -> list[int]:
+    """Claim up to ``limit`` due messages for this process and commit.
+
+    A claim counts the attempt and moves the message's next attempt a lease
+    ahead, with a conditional update: of several workers (or a worker and a
+    web request) only one changes the row, so no message is sent twice. On
+    PostgreSQL the candidates are picked ``FOR UPDATE SKIP LOCKED``, so
+    workers never wait for each other's rows. A worker that dies after its
+    claim leaves the message to be tried again once the lease has passed.
+    """
     now = utcnow()
-    query = select(OutboxMail).where(
-        OutboxMail.sent_at.is_(None),
-        OutboxMail.failed_at.is_(None),
-        OutboxMail.attempts < MAX_ATTEMPTS,
-        OutboxMail.next_attempt_at <= now,
-    ).order_by(OutboxMail.id).limit(limit)
+    query = select(OutboxMail.id).where(*_due(now)).order_by(OutboxMail.id).limit(limit)
     if ids is not None:
         query = query.where(OutboxMail.id.in_(ids))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed = []
+    for mail_id in session.scalars(query).all():
+        result = session.execute(
+            update(OutboxMail).where(OutboxMail.id == mail_id, *_due(now))
+            .values(attempts=OutboxMail.attempts + 1, next_attempt_at=now + CLAIM_LEASE)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            claimed.append(mail_id)
+    session.commit()
+    return claimed
+
+
+def deliver_pending(session: Session, limit: int = 100, ids: list[int] | None = None) -> tuple[int, int]:
+    """Claim and send due mail; return (sent, failed). Commits after each message."""
     sent = failed = 0
-    for mail in session.execute(query).scalars().all():
-        mail.attempts += 1
+    for mail_id in claim(session, limit, ids):
+        mail = session.get(OutboxMail, mail_id, populate_existing=True)
+        if mail is None:
+            continue
         try:
             message = build_message(mail, current_app.config["MAIL_FROM"])
         except Exception as error:  # noqa: BLE001 - a message that cannot be built never will be
@@ -104,6 +134,17 @@ def deliver_pending(session: Session, limit: int = 100, ids: list[int] | None = 
                 sent += 1
         session.commit()
     return sent, failed
+
+
+def pending_counts(session: Session) -> dict[str, Any]:
+    """What ``worker status`` shows of the outbox: queued, failed, oldest queued."""
+    queued = (OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None))
+    return {
+        "queued": session.scalar(select(func.count()).select_from(OutboxMail).where(*queued)) or 0,
+        "failed": session.scalar(select(func.count()).select_from(OutboxMail)
+                                 .where(OutboxMail.failed_at.is_not(None))) or 0,
+        "oldest": session.scalar(select(func.min(OutboxMail.created_at)).where(*queued)),
+    }
 
 
 def _failed(mail: OutboxMail, error: Exception, give_up: bool) -> None:
