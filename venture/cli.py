@@ -18,6 +18,25 @@ admin_cli = AppGroup("admin", help="Site administration.")
 mail_cli = AppGroup("mail", help="The e-mail outbox.")
 audit_cli = AppGroup("audit", help="The audit log.")
 calls_cli = AppGroup("calls", help="Calls and their phases.")
+storage_cli = AppGroup("storage", help="Where uploaded files are stored.")
+
+
+@storage_cli.command("copy")
+@click.option("--from", "source", type=click.Choice(["local", "s3"]), required=True)
+@click.option("--to", "target", type=click.Choice(["local", "s3"]), required=True)
+def storage_copy(source: str, target: str) -> None:
+    """Copy every uploaded file between the local folder and the object store
+    (the settings of both come from the configuration); copying again is harmless."""
+    from flask import current_app
+
+    from venture.proposals import storage
+
+    if source == target:
+        raise click.UsageError("--from and --to name the same store")
+    config = dict(current_app.config)
+    stores = {name: storage.store_from_config({**config, "STORAGE_BACKEND": name}) for name in (source, target)}
+    count = storage.copy(stores[source], stores[target])
+    click.echo(f"copied {count} files from {source} to {target}")
 
 
 @calls_cli.command("tick")
@@ -252,6 +271,6 @@ def init_app(app: Flask) -> None:
     from venture.worker import worker_cli
 
     for group in (db_cli, admin_cli, mail_cli, audit_cli, calls_cli, bench_cli, search_cli, backup_cli,
-                  panels_cli, worker_cli):
+                  panels_cli, worker_cli, storage_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo)
