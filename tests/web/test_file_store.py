@@ -76,3 +76,22 @@ def test_the_local_folder_writes_atomically(tmp_path: Path):
     assert local.read("ef" + "3" * 30) == b"three"
     assert [p.name for p in tmp_path.rglob(".upload-*")] == []
     assert list(local.names()) == ["ef" + "3" * 30]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_upload_goes_to_the_object_store_and_only_its_group_downloads_it(app, bucket):
+    from tests import hostile_files as hostile
+    from tests.conftest import Client
+    from tests.web.test_attachment_cleaning import client_for, editing, stored_attachments, upload  # noqa: F401
+
+    setup = editing.__wrapped__(app)
+    data = hostile.png_with_metadata()
+    assert upload(setup["owner"], setup["proposal"], "现场.png", data).status_code == 302
+    [(attachment, stored)] = stored_attachments(app)
+    client = boto3.client("s3", endpoint_url=app.config["S3_ENDPOINT_URL"], region_name="us-east-1")
+    keys = [item["Key"] for item in client.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    assert keys == [app.config["S3_PREFIX"] + attachment.stored_name]
+    served = setup["owner"].get(f"/attachments/{attachment.id}")
+    assert served.status_code == 200 and served.get_data() == stored
+    stranger = Client(app, app.response_class, use_cookies=True)
+    assert stranger.get(f"/attachments/{attachment.id}").status_code in (302, 403, 404)
