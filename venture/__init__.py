@@ -144,6 +144,12 @@ def _check_production(app: Flask) -> None:
         raise ConfigurationError(
             "RATE_LIMIT_STORE=memory counts attempts in each process: production needs the "
             "database store (the default) or REDIS_URL")
+    if app.config.get("STORAGE_BACKEND", "local") not in ("local", "s3"):
+        raise ConfigurationError("STORAGE_BACKEND must be local or s3")
+    if app.config.get("STORAGE_BACKEND") == "s3" and not app.config.get("S3_BUCKET"):
+        raise ConfigurationError("STORAGE_BACKEND=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a store other than AWS)")
+    if app.config.get("BACKGROUND_WORK", "inline") not in ("inline", "worker"):
+        raise ConfigurationError("BACKGROUND_WORK must be inline or worker")
     secret = str(app.config.get("SECRET_KEY") or "")
     if len(secret) < 32 or len(set(secret)) < 10:  # too short, or a repeated character
         raise ConfigurationError(

@@ -51,6 +51,9 @@ def test_environment_variables_are_read(tmp_path, monkeypatch):
     ({"SECRET_KEY": "changeme"}, "SECRET_KEY"),
     ({"SECRET_KEY": "a" * 40}, "SECRET_KEY"),
     ({"SECRET_KEY": STRONG, "DEBUG": True}, "DEBUG"),
+    ({"SECRET_KEY": STRONG, "STORAGE_BACKEND": "s3", "S3_BUCKET": ""}, "S3_BUCKET"),
+    ({"SECRET_KEY": STRONG, "STORAGE_BACKEND": "nfs"}, "STORAGE_BACKEND"),
+    ({"SECRET_KEY": STRONG, "BACKGROUND_WORK": "cron"}, "BACKGROUND_WORK"),
 ])
 def test_production_refuses_to_start_unsafely(tmp_path, overrides, complaint):
     config = {"ENV": "production", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://",
