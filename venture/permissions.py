@@ -221,6 +221,12 @@ def _body_manage_calls(user: Any, body: OrganizingBody | int) -> bool:
     return is_organizer_of(user, body)
 
 
+@rule("organizer:home")
+def _organizer_home(user: Any, _obj: Any) -> bool:
+    """The organizer's home: anyone on the staff of a body."""
+    return is_any_organizer(user)
+
+
 @rule("admin:access")
 def _admin_access(user: Any, _obj: Any) -> bool:
     return is_admin(user)

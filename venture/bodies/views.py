@@ -31,6 +31,16 @@ def index() -> Any:
     return render_template("bodies/index.html", bodies=bodies)
 
 
+@bp.route("/mine")
+@login_required
+def home() -> Any:
+    """The organizer's home: their bodies and calls, with what needs them."""
+    from venture.bodies.home import organizer_home
+
+    permissions.require(current_user, "organizer:home")
+    return render_template("bodies/home.html", bodies=organizer_home(db.session, current_user, utcnow()))
+
+
 @bp.route("/<body_id>")
 def show(body_id: str) -> Any:
     body = load_or_404(OrganizingBody, body_id, "body:view")

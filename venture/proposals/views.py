@@ -31,7 +31,7 @@ from venture.core.timeutil import utcnow
 from venture.core.tokens import new_token
 from venture.extensions import db
 from venture.groups import services as groups
-from venture.proposals import face, files, forms, services, storage
+from venture.proposals import face, files, forms, services, stage, storage
 from venture.proposals.models import Attachment, Proposal, ProposalVersion
 from venture.web import client_address, load, load_or_404
 
@@ -59,8 +59,19 @@ def mine() -> Any:
                               .options(joinedload(Proposal.call), joinedload(Proposal.group),
                                        subqueryload(Proposal.versions), subqueryload(Proposal.attachments))
                               .order_by(Proposal.updated_at.desc())).all() if group_ids else []
-    return render_template("proposals/mine.html", proposals=rows, now=utcnow(),
+    now = utcnow()
+    return render_template("proposals/mine.html", proposals=rows, now=now,
+                           stages=_stages(rows, now),
                            problems_of=services.completeness, unsubmitted=services.has_unsubmitted_changes)
+
+
+def _stages(rows: Any, now: Any) -> dict[int, stage.Stage]:
+    """Each proposal's stage as its group sees it (see venture.proposals.stage)."""
+    from venture.results.public import published_outcomes
+
+    outcomes = published_outcomes(db.session, [p.call for p in rows])
+    return {p.id: stage.applicant_stage(p.call.effective_phase(now), p.status, p.screening, outcomes.get(p.id))
+            for p in rows}
 
 
 # The editor ----------------------------------------------------------------------------------
@@ -92,8 +103,10 @@ def stash_and_login(proposal_id: str) -> Response:
 
 def _render_editor(proposal: Proposal, form: forms.ProposalForm, status: int = 200,
                    conflict: bool = False, restored: bool = False) -> Any:
+    now = utcnow()
+    where = _stages([proposal], now)[proposal.id]
     response = make_response(render_template("proposals/edit.html", proposal=proposal, call=proposal.call, form=form,
-                           now=utcnow(), conflict=conflict, restored=restored,
+                           now=now, stage=where, steps=stage.timeline(proposal.call, proposal, where), conflict=conflict, restored=restored,
                            drafts_allowed=services.drafts_allowed(proposal.call, utcnow()),
                            problems=services.completeness(proposal),
                            unsubmitted=services.has_unsubmitted_changes(proposal)), status)

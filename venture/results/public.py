@@ -8,7 +8,7 @@ fields listed here: whatever else a record may carry stays with the organizers.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -296,3 +296,15 @@ def sealing_entry(session: Session, record: ResultRecord) -> dict[str, Any] | No
     if record.chain_seq is None:
         return None
     return public_entry(session.get(AuditEvent, record.chain_seq))
+
+
+def published_outcomes(session: Session, calls: Iterable[Call]) -> dict[int, str]:
+    """Each proposal's outcome in the published final result of these calls
+    (proposal id → "funded", "below_minimum", …): two queries a published call."""
+    found: dict[int, str] = {}
+    for call in {c.id: c for c in calls if c.phase is Phase.PUBLISHED}.values():
+        record = record_for(session, call)
+        for line in (record.content.get("lines") or []) if record is not None else []:
+            if line.get("proposal") is not None and line.get("outcome"):
+                found[int(line["proposal"])] = str(line["outcome"])
+    return found

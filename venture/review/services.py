@@ -347,7 +347,7 @@ class Seat:
 
 
 def seats(session: Session, user: Any) -> list[Seat]:
-    """Every panel of the user's, newest call first, with their live
+    """Every panel of the user's, those with open work first, then newest call first, with their live
     assignments that they may open (titles redacted).
 
     A fixed number of queries whatever the number of assignments: the rows a
@@ -404,7 +404,10 @@ def seats(session: Session, user: Any) -> list[Seat]:
                     and unsubmitted_changes(review, submitted[review.id])))
             elif phase in (Phase.OPEN, Phase.CLOSED):
                 waiting += 1
+        rows.sort(key=lambda row: row.submitted and not row.unsubmitted)  # open work first, stable
         found.append(Seat(member=member, assignments=rows, waiting=waiting))
+    # Panels with work still open lead; newest first within each half.
+    found.sort(key=lambda seat: not any(not row.submitted or row.unsubmitted for row in seat.assignments))
     return found
 
 
