@@ -36,6 +36,7 @@ EXPECTED = {
     "body:view_drafts": {"organizer", "recused_organizer", "admin"},
     "body:manage_calls": {"organizer", "recused_organizer"},
     "admin:access": {"admin"},
+    "organizer:home": {"organizer", "recused_organizer"},
     "call:create": {"organizer", "recused_organizer"},
     "call:view": set(ROLES) - {"deleted"},
     "call:manage": {"organizer", "recused_organizer"},
@@ -335,6 +336,7 @@ ROUTES = [  # (method, path template, roles that get through, the action whose r
     ("GET", "/bodies/new", {"admin"}, "body:create"),
     ("GET", "/admin/", {"admin"}, "admin:access"),
     ("GET", "/admin/users", {"admin"}, "admin:access"),
+    ("GET", "/bodies/mine", {"organizer", "recused_organizer"}, "organizer:home"),
     ("GET", "/calls/{call}/ties", {"organizer", "recused_organizer"}, "call:declare_ties"),
 ]
 

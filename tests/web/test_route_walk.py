@@ -40,7 +40,7 @@ ACCESS = {
     "groups.mine": "signed_in", "groups.create": "signed_in",
     "groups.show": {"owner", "admin"}, "groups.edit": {"owner"}, "groups.invite": {"owner"},
     "groups.revoke_invitation": {"owner"}, "groups.remove_member": {"owner"}, "groups.change_role": {"owner"},
-    "bodies.index": "public", "bodies.show": "public", "bodies.create": {"admin"},
+    "bodies.index": "public", "bodies.home": {"organizer"}, "bodies.show": "public", "bodies.create": {"admin"},
     "bodies.edit": {"organizer", "admin"}, "bodies.staff": {"organizer", "admin"},
     "bodies.invite_organizer": {"admin"}, "bodies.remove_organizer": {"admin"},
     "invitations.respond": "public",
