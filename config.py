@@ -138,6 +138,9 @@ COMMENT_NEW_ACCOUNT_HOURS = _int("COMMENT_NEW_ACCOUNT_HOURS", 24)
 
 # Search: how long a worker waits for the index's write lock before leaving
 # the update queued for the next drain (seconds).
+# whoosh (a local folder, the embedded default) or postgresql (shared by several
+# servers; needs DATABASE_URL on PostgreSQL).
+SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
 SEARCH_LOCK_TIMEOUT = float(os.environ.get("SEARCH_LOCK_TIMEOUT", "1"))
 # Map the index files into memory (faster reads; the pages a search touched
 # count in every worker's resident memory) instead of reading them.

@@ -56,6 +56,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.instance_path = app.config["INSTANCE_PATH"]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _check_production(app)
+    from venture.search.pg import check_config
+
+    if problem := check_config(app.config):
+        raise ConfigurationError(problem)
     _ensure_secret_key(app)
     app.debug = bool(app.config["DEBUG"])
 

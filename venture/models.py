@@ -35,14 +35,14 @@ from venture.review.models import (
     Review,
     ReviewVersion,
 )
-from venture.search.models import SearchQueue
+from venture.search.models import SearchDocument, SearchQueue
 from venture.showcase.models import Support
 
 metadata = Base.metadata
 
 __all__ = [
     "AccountToken", "Attachment", "Call", "Criterion", "Proposal", "ProposalVersion", "ReceiptCounter",
-    "StashedForm", "Comment", "CommentReport", "SensitiveWord", "SearchQueue", "Support", "AuditEvent", "Base", "Group", "GroupMembership", "Invitation", "LoginSession",
+    "StashedForm", "Comment", "CommentReport", "SensitiveWord", "SearchDocument", "SearchQueue", "Support", "AuditEvent", "Base", "Group", "GroupMembership", "Invitation", "LoginSession",
     "Organizer", "OrganizingBody", "OutboxMail", "PoolExpert", "User", "metadata",
     "Assignment", "Conflict", "DrawCommitment", "OrganizerTie", "PanelDraw", "PanelMember", "Review", "ReviewVersion",
     "ComponentScore", "FundingAdjustment", "Objection", "ResultRecord", "RecoveryCode",

@@ -50,7 +50,7 @@ from venture.core.l10n import gettext as _
 from venture.core.l10n import lazy_gettext as _l
 from venture.groups.models import Group, GroupMembership
 from venture.proposals.models import Proposal
-from venture.search import analysis
+from venture.search import analysis, pg
 from venture.search.index import (
     LockError,
     clean_query,
@@ -303,6 +303,8 @@ def process_queue(target: Flask | Session, limit: int = QUEUE_BATCH, timeout: fl
         with target.app_context():
             return process_queue(db.session, limit, timeout)
     session = target
+    if pg.configured(current_app.config):
+        return _process_queue_pg(session, limit)
     if timeout is None:
         timeout = float(current_app.config.get("SEARCH_LOCK_TIMEOUT", 1.0))
     if get_index().upgrade_pending():
@@ -341,6 +343,36 @@ def process_queue(target: Flask | Session, limit: int = QUEUE_BATCH, timeout: fl
         raise
     session.execute(delete(SearchQueue).where(SearchQueue.id.in_([row.id for row in rows])))
     session.commit()
+    return result
+
+
+def _process_queue_pg(session: Session, limit: int) -> Drained:
+    """``process_queue`` on PostgreSQL: the documents are written, and the
+    queue rows removed, in one transaction under the writer's advisory lock."""
+    if session.scalar(select(SearchQueue.id).limit(1)) is None:
+        session.rollback()
+        return Drained()
+    if not pg.try_lock(session):
+        session.rollback()
+        return Drained(locked=True)
+    try:
+        rows = session.execute(select(SearchQueue.id, SearchQueue.kind, SearchQueue.object_id)
+                               .order_by(SearchQueue.id).limit(limit)).all()
+        wanted = _affected(session, {(row.kind, row.object_id) for row in rows if row.kind in KINDS})
+        documents = {kind: documents_for(session, kind, ids) for kind, ids in wanted.items() if ids}
+        result = Drained(rows=len(rows))
+        pg.remove(session, call_ids=[str(i) for i, doc in documents.get("call", {}).items() if doc is None])
+        gone = [f"{kind}:{object_id}" for kind, docs in documents.items() for object_id, doc in docs.items()
+                if doc is None]
+        pg.remove(session, doc_keys=gone)
+        result.deleted = len(gone)
+        result.indexed = pg.write(session, [doc for docs in documents.values() for doc in docs.values()
+                                            if doc is not None])
+        session.execute(delete(SearchQueue).where(SearchQueue.id.in_([row.id for row in rows])))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return result
 
 
@@ -430,7 +462,8 @@ def drain_if_waiting(app: Flask, session: Session) -> None:
     """Rows left queued (the writer was busy, a worker died) are picked up
     by the next search: it wakes the drainer (so does an index created
     anew over an older one: everything is indexed again)."""
-    if get_index().upgrade_pending() or session.scalar(select(SearchQueue.id).limit(1)) is not None:
+    upgrade = not pg.configured(app.config) and get_index().upgrade_pending()
+    if upgrade or session.scalar(select(SearchQueue.id).limit(1)) is not None:
         after_commit(app)
 
 
@@ -446,6 +479,8 @@ def rebuild(session: Session,
     (SEARCH_REBUILD_PROCS, default: up to 2 cores, for large databases) the
     text is analysed and indexed by that many processes, each writing a
     segment of its own."""
+    if pg.configured(current_app.config):
+        return _rebuild_pg(session, progress)
     # Rows queued from now on are kept: they may describe changes made after
     # the objects below were read.
     upto = session.scalar(select(func.max(SearchQueue.id))) or 0
@@ -479,6 +514,34 @@ def rebuild(session: Session,
     session.commit()
     search_index.upgrade_done()
     search_index.drop_older_indexes()
+    return count
+
+
+def _rebuild_pg(session: Session,
+                progress: Callable[[list[tuple[str, int]]], AbstractContextManager[Iterable[tuple[str, int]]]] | None
+                ) -> int:
+    """``rebuild`` on PostgreSQL: one transaction under the writer's lock
+    (readers see the old documents until it commits)."""
+    pg.lock(session)
+    upto = session.scalar(select(func.max(SearchQueue.id))) or 0
+    keys = public_keys(session)
+    pg.clear(session)
+    count = 0
+    faces: dict[int, dict[str, str] | None] = {}
+    try:
+        with (progress(keys) if progress else nullcontext(keys)) as items:
+            for chunk in _chunks(items, REBUILD_BATCH):
+                by_kind: dict[str, list[int]] = {}
+                for kind, object_id in chunk:
+                    by_kind.setdefault(kind, []).append(object_id)
+                for kind, ids in by_kind.items():
+                    count += pg.write(session, _rebuild_documents(session, kind, ids, faces))
+                session.expunge_all()
+        session.execute(delete(SearchQueue).where(SearchQueue.id <= upto))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return count
 
 
@@ -773,6 +836,22 @@ def search(query_text: str | None, filters: dict[str, str] | None = None, page: 
             return results
         if not filters:
             return results
+    if pg.configured(current_app.config):
+        everything, more = _matches_pg(session, parsed, {})
+        chosen, more = _matches_pg(session, parsed, filters) if filters else (everything, more)
+    else:
+        everything, more, chosen = _search_whoosh(parsed, filters)
+    return _finish(session, results, parsed, filters, everything, chosen, more, hidden_calls, started)
+
+
+def _matches_pg(session: Session, parsed: wq.Query | None, filters: dict[str, str]) -> tuple[list[Match], bool]:
+    rows, more = pg.matching(session, parsed, filters, MAX_MATCHES)
+    return [Match(kind=row.kind, object_id=row.object_id, call_id=row.call_id, call_kind=row.call_kind,
+                  themes=tuple(v for v in row.theme.split(",") if v),
+                  districts=tuple(v for v in row.district.split(",") if v)) for row in rows], more
+
+
+def _search_whoosh(parsed: wq.Query | None, filters: dict[str, str]) -> tuple[list[Match], bool, list[Match]]:
     search_index = get_index()
     for attempt in (1, 2):
         try:
@@ -786,6 +865,12 @@ def search(query_text: str | None, filters: dict[str, str] | None = None, page: 
             if attempt == 2:
                 raise
             search_index.reset()  # files changed under an old searcher: open again
+    return everything, more, chosen
+
+
+def _finish(session: Session, results: Results, parsed: wq.Query | None, filters: dict[str, str],
+            everything: list[Match], chosen: list[Match], more: bool, hidden_calls: Collection[int],
+            started: float) -> Results:
     # Defence in depth: the index may lag behind the database.
     allowed: set[tuple[str, int]] = set()
     for kind in KINDS:
@@ -802,8 +887,8 @@ def search(query_text: str | None, filters: dict[str, str] | None = None, page: 
     results.searched = True
     results.total, results.more = len(chosen), more
     results.page = min(results.page, results.pages)
-    start = (results.page - 1) * per_page
-    results.hits = _present(session, chosen[start:start + per_page],
+    start = (results.page - 1) * results.per_page
+    results.hits = _present(session, chosen[start:start + results.per_page],
                             positive_terms(parsed) if parsed is not None else set())
     results.facets = _facets(session, everything, filters)
     results.elapsed_ms = (time.perf_counter() - started) * 1000
