@@ -36,6 +36,7 @@ from venture.review.models import (
     ReviewVersion,
 )
 from venture.search.models import SearchQueue
+from venture.surveys.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from venture.showcase.models import Support
 
 metadata = Base.metadata
@@ -50,4 +51,5 @@ __all__ = [
     "Agreement", "BudgetChange", "Evaluation", "Evaluator", "Milestone", "ParticipationBar", "Project", "ProjectPlan",
     "Report", "ReportFile", "ReportVersion", "Tranche",
     "RateLimitCounter",
+    "Survey", "SurveyAnswer", "SurveyQuestion", "SurveyResponse",
 ]

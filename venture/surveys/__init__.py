@@ -1,0 +1,1 @@
+"""Beneficiary satisfaction surveys of funded projects (满意度调查)."""
