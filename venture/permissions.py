@@ -609,3 +609,4 @@ def _proposal_feedback(user: Any, proposal: Any) -> bool:
 
 # Funded projects: their rules live with their domain and are registered here, in the one table.
 from venture.projects import access as _project_access  # noqa: E402,F401
+from venture.surveys import access as _survey_access  # noqa: E402,F401

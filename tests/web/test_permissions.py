@@ -86,6 +86,12 @@ EXPECTED = {
     "evaluator:declare": {"reviewer"},
     "evaluator:score": {"reviewer"},
     "bar:lift": {"organizer"},
+    # Surveys of the Team's project: the organizers run them, the group drafts one and reads its results,
+    # contact details left by the people served are the organizers' alone.
+    "survey:manage": {"organizer"},
+    "survey:propose": {"member", "owner"},
+    "survey:view": {"member", "owner", "organizer", "admin"},
+    "survey:contacts": {"organizer"},
 }
 
 # Hidden rules: a refusal answers as a missing object would (404), except to the roles named here, who may
@@ -208,8 +214,11 @@ def _subject(role):
 
 def _object(action, ids):
     from venture.projects.models import Evaluator, Milestone, ParticipationBar, Project, ReportFile
-    if action.startswith("project:"):
+    if action.startswith("project:") or action in ("survey:manage", "survey:propose"):
         return db.session.get(Project, ids["project_id"])
+    if action.startswith("survey:"):
+        from venture.surveys.models import Survey
+        return Survey(project=db.session.get(Project, ids["project_id"]))
     if action.startswith("report_file:"):
         return db.session.get(ReportFile, ids["file_id"])
     if action.startswith("report:"):

@@ -106,9 +106,46 @@ def test_satisfaction_feeds_the_evaluation_with_its_method(app):
         organizer = user("organizer@example.org")
         q = _ids(survey)
         for index, point in enumerate(["5", "4", "4", "2"]):
-            services.answer_online(db.session, survey, {q["overall"]: point}, f"d{index}", "a")
+            services.answer_online(db.session, survey, {q["overall"]: point}, f"d{index}", f"a{index}")
         found = evaluations.open_evaluation(db.session, organizer, db.session.get(Project, project_id),
                                             EvaluationStage.MIDTERM)
         assert services.feed_evaluation(db.session, organizer, survey, found) == Decimal("75.00")
         assert found.satisfaction_source == "survey" and found.satisfaction_value == Decimal("75.00")
         assert "3" in found.satisfaction_note and "4" in found.satisfaction_note
+
+
+@pytest.fixture
+def app_config():
+    return {"SURVEY_LIMIT_PER_ADDRESS": 3}
+
+
+def test_answers_from_one_address_are_limited(app):
+    from venture.core.ratelimit import TooManyAttempts
+
+    _project, survey_id = _open_survey(app)
+    with app.test_request_context():
+        survey = db.session.get(Survey, survey_id)
+        q = _ids(survey)
+        for index in range(3):
+            services.answer_online(db.session, survey, {q["overall"]: "4"}, f"dev{index}", "198.51.100.7")
+        with pytest.raises(TooManyAttempts):
+            services.answer_online(db.session, survey, {q["overall"]: "4"}, "dev-x", "198.51.100.7")
+        services.answer_online(db.session, survey, {q["overall"]: "4"}, "dev-y", "198.51.100.8")
+
+
+def test_access_rules(app):
+    from venture import permissions
+
+    project_id, survey_id = _open_survey(app)
+    with app.test_request_context():
+        survey = db.session.get(Survey, survey_id)
+        organizer, owner = user("organizer@example.org"), survey.project.group.owners[0]
+        other = user("other_organizer@example.org")
+        assert permissions.can(organizer, "survey:manage", survey.project)
+        assert not permissions.can(owner, "survey:manage", survey.project)
+        assert permissions.can(owner, "survey:propose", survey.project)
+        assert permissions.can(owner, "survey:view", survey)
+        assert not permissions.can(owner, "survey:contacts", survey)
+        assert permissions.can(organizer, "survey:contacts", survey)
+        assert not permissions.can(other, "survey:view", survey)
+        assert not permissions.can(None, "survey:view", survey)

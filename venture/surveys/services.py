@@ -152,6 +152,21 @@ def _store(session: Session, survey: Survey, response: SurveyResponse, answers: 
     session.flush()
 
 
+def check_answer_rate(survey: Survey, address: str) -> None:
+    """Count one online answer for the network address (as a salted digest);
+    raise ``TooManyAttempts`` past ``SURVEY_LIMIT_PER_ADDRESS`` an hour. A
+    service site's shared network sends many honest answers, so the limit is
+    generous; it stops a script, while the device rule stops a second answer."""
+    from flask import current_app
+
+    from venture.core.ratelimit import TooManyAttempts, limiter
+
+    limit = int(current_app.config.get("SURVEY_LIMIT_PER_ADDRESS", 60))
+    verdict = limiter().hit(f"survey:{survey.id}:addr:{digest(survey.salt, address)}", limit, 3600)
+    if not verdict.allowed:
+        raise TooManyAttempts(verdict.retry_after)
+
+
 def answer_online(session: Session, survey: Survey, values: dict[int, Any], device: str, address: str,
                   contact: str = "", now: datetime | None = None) -> SurveyResponse:
     """One answer per device and survey: the device is named by a digest of its cookie, salted per survey."""
@@ -162,6 +177,7 @@ def answer_online(session: Session, survey: Survey, values: dict[int, Any], devi
     if answered(session, survey, device):
         raise DomainError(_l("This device has already answered this survey. Thank you."))
     answers = clean_answers(survey, values)
+    check_answer_rate(survey, address)
     response = SurveyResponse(survey_id=survey.id, channel=Channel.ONLINE, device_digest=device_digest,
                               address_digest=digest(survey.salt, address), contact=(contact or "").strip()[:200],
                               created_at=now)
